@@ -1,0 +1,60 @@
+"""The command line: parse arguments, run the build, turn project errors into exit statuses.
+
+Exit status 0: every notebook built; 1: at least one notebook failed (the others were still
+built); 2: a usage or configuration error. Only :class:`BuildError` is caught: anything
+else is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import default_jobs, load_config
+from .errors import BuildError, UsageError
+from .pipeline import BuildOptions, run_build, select_notebooks
+from .progress import Progress
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own usage errors: exit 2 with our wording
+        self.print_usage(sys.stderr)
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def parser(default_site: Path) -> argparse.ArgumentParser:
+    p = _Parser(prog="build.py", description="Execute notebooks and write them as Jekyll posts.")
+    p.add_argument("notebooks", nargs="*", help="notebooks to build (default: every notebook of the site)")
+    p.add_argument("--site", type=Path, default=default_site,
+                   help="root folder of the Jekyll site (default: %(default)s)")
+    p.add_argument("--timeout", type=positive_int, help="seconds each cell may run (overrides _config.yml "
+                                                        "and the notebook's own setting; default 600)")
+    p.add_argument("--force", action="store_true", help="execute even where a cached result exists")
+    p.add_argument("--jobs", type=positive_int, help="notebooks to execute at once (default: the number of cores)")
+    return p
+
+
+def main(argv: list[str] | None = None, default_site: Path | None = None) -> int:
+    default_site = default_site or Path.cwd()
+    try:
+        args = parser(default_site).parse_args(argv)
+        config = load_config(args.site)
+        paths = select_notebooks(config, args.notebooks, Path.cwd())
+        jobs = args.jobs or config.jobs or default_jobs()
+        progress = Progress()
+        results = run_build(config, paths, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs), progress)
+        progress.summary(results)
+        return 0 if all(r.ok for r in results) else 1
+    except BuildError as exc:
+        print(f"error: {exc}" if exc.exit_code == 2 else str(exc), file=sys.stderr)
+        return exc.exit_code

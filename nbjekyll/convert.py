@@ -1,0 +1,324 @@
+"""Turn an executed notebook into a Jekyll post: front matter, Markdown body and image files.
+
+Works only from the executed notebook and the author's source; it starts no kernel, so a
+post can be re-rendered from a cached execution. The Markdown shapes live in the jinja2
+template ``templates/post.md.j2``; this module decides what goes into them.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jinja2
+import yaml
+from nbconvert.filters import strip_ansi
+
+from .config import Config
+from .errors import NotebookError
+from .markdown import LiquidSnippets, rewrite_markdown
+from .sources import TOOL_KEYS, FILE_NAME, SourceNotebook, slugify, split_cell_options
+
+IMAGE_EXTENSIONS = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}
+LINKED_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+# Representations in order of preference; anything else is dropped.
+MIME_PRIORITY = ["image/svg+xml", "image/png", "image/jpeg", "image/gif",
+                 "text/html", "text/markdown", "text/latex", "text/plain"]
+# Outputs that need a live kernel or a JavaScript runtime.
+UNSHOWABLE = ("application/vnd.jupyter.widget", "application/javascript", "text/javascript",
+              "application/vnd.")
+RAW_CELL_FORMATS = {None, "", "text/markdown", "text/html", "markdown", "html"}
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def fence_for(text: str) -> str:
+    """A backtick fence longer than any backtick run in the text, so the text cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+_environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=False,
+    autoescape=False,
+)
+_environment.globals["fence_for"] = fence_for
+
+
+@dataclass
+class Post:
+    name: str  # YYYY-MM-DD-slug: the post file's stem and, with the slug, its image folder
+    slug: str
+    front_matter: dict
+    body: str
+    images: dict[str, bytes] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        header = yaml.safe_dump(self.front_matter, allow_unicode=True, sort_keys=False,
+                                default_flow_style=False, width=2 ** 20)
+        return f"---\n{header}---\n\n{self.body}\n"
+
+
+def cut_lines(text: str, limit: int) -> str:
+    lines = text.split("\n")
+    if len(lines) <= limit:
+        return text
+    hidden = len(lines) - limit
+    return "\n".join(lines[:limit] + [f"… {hidden} more line{'s' if hidden != 1 else ''} not shown "
+                                      f"(output cut at {limit} lines) …"])
+
+
+def terminal_text(text: str) -> str:
+    """What a terminal would show: ANSI codes gone, carriage-return overwrites applied."""
+    text = strip_ansi(text)
+    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def _coalesce_streams(outputs: list) -> list:
+    merged: list = []
+    for output in outputs:
+        if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1]["name"] == output["name"]):
+            merged[-1] = {**merged[-1], "text": merged[-1]["text"] + output["text"]}
+        else:
+            merged.append(dict(output))
+    return merged
+
+
+class _Converter:
+    def __init__(self, source: SourceNotebook, executed: Any, config: Config):
+        self.source = source
+        self.nb = executed
+        self.config = config
+        self.liquid = LiquidSnippets()
+        self.images: dict[str, bytes] = {}
+        self.warnings: list[str] = []
+        self.math = 0
+        self.cover: str | None = None
+        info = executed.metadata.get("language_info", {}) or {}
+        kernelspec = executed.metadata.get("kernelspec", {}) or {}
+        self.language = info.get("name") or kernelspec.get("language") or "text"
+
+    # -- images --------------------------------------------------------------------------
+    def image_path(self, name: str) -> str:
+        folder = PurePosixPath(self.config.rel(self.config.images_dir)) / self.source.slug
+        return f"/{folder}/{name}"
+
+    def add_image(self, data: bytes, extension: str) -> str:
+        """Store an image under a name made from its content; return the site path."""
+        name = f"{hashlib.sha256(data).hexdigest()[:16]}.{extension}"
+        self.images[name] = data
+        return self.image_path(name)
+
+    def image_url(self, site_path: str) -> str:
+        return self.liquid.add("{{ '" + site_path + "' | relative_url }}")
+
+    # -- Markdown ----------------------------------------------------------------------
+    def resolve_target(self, position: int, cell: Any):
+        notebook_dir = self.source.path.parent
+
+        def resolve(target: str, is_image: bool) -> str | None:
+            if target.startswith("attachment:"):
+                name = target[len("attachment:"):]
+                bundle = (cell.get("attachments") or {}).get(name)
+                if not bundle:
+                    raise NotebookError(self.source.rel, f"cell {position}: the attachment {name!r} is missing")
+                mime = next((m for m in IMAGE_EXTENSIONS if m in bundle), None)
+                if mime is None:
+                    raise NotebookError(self.source.rel, f"cell {position}: the attachment {name!r} is not an image "
+                                                         f"({', '.join(bundle)})")
+                return self.image_url(self.add_image(self._bytes(bundle[mime], mime), IMAGE_EXTENSIONS[mime]))
+            if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", target) or target.startswith(("/", "#")):
+                return None
+            path_part, hash_mark, fragment = target.partition("#")
+            path_part = path_part.split("?", 1)[0]
+            if not path_part:
+                return None
+            local = (notebook_dir / path_part).resolve()
+            if path_part.endswith(".ipynb"):
+                return self.liquid.add("{% post_url " + self._post_name_of(local, target, position) + " %}") + \
+                    (hash_mark + fragment)
+            if not is_image:
+                return None
+            if not local.is_relative_to(self.config.site):
+                raise NotebookError(self.source.rel, f"cell {position}: the image {target!r} is outside the site")
+            if not local.is_file():
+                raise NotebookError(self.source.rel, f"cell {position}: the image {target!r} does not exist "
+                                                     f"(looked for {self.config.rel(local)})")
+            suffix = local.suffix.lower()
+            if suffix not in LINKED_IMAGE_SUFFIXES:
+                raise NotebookError(self.source.rel, f"cell {position}: {target!r} is not an image this tool "
+                                                     f"can publish ({', '.join(sorted(LINKED_IMAGE_SUFFIXES))})")
+            return self.image_url(self.add_image(local.read_bytes(), suffix.lstrip(".").replace("jpeg", "jpg")))
+
+        return resolve
+
+    def _post_name_of(self, notebook: Path, target: str, position: int) -> str:
+        if not notebook.is_file():
+            raise NotebookError(self.source.rel, f"cell {position}: the link {target!r} points to a notebook "
+                                                 f"that does not exist ({self.config.rel(notebook)})")
+        if notebook == self.source.path:
+            return self.source.post_name
+        match = FILE_NAME.match(notebook.name[: -len(".ipynb")])
+        if match:
+            return f"{match.group('date')}-{slugify(match.group('slug'))}"
+        from .sources import read_notebook  # a notebook dated in its front matter: read it
+        return read_notebook(notebook, self.config).post_name
+
+    def markdown(self, text: str, position: int, cell: Any) -> str:
+        rewritten, math = rewrite_markdown(text, self.resolve_target(position, cell))
+        self.math += math
+        return rewritten.strip("\n")
+
+    # -- outputs ---------------------------------------------------------------------------
+    @staticmethod
+    def _bytes(data: Any, mime: str) -> bytes:
+        if isinstance(data, list):
+            data = "".join(data)
+        if mime == "image/svg+xml":
+            return data.encode("utf-8")
+        return base64.b64decode(data)
+
+    def text_block(self, text: str, classes: str) -> dict:
+        text = cut_lines(terminal_text(text).rstrip("\n").rstrip(), self.config.output_max_lines)
+        return {"kind": "text", "text": text, "classes": classes}
+
+    def output_blocks(self, outputs: list, position: int, options) -> list[dict]:
+        blocks: list[dict] = []
+        for output in _coalesce_streams(outputs):
+            kind = output.get("output_type")
+            if kind == "stream":
+                if output["name"] == "stderr" and options.has("remove-stderr"):
+                    continue
+                if output["text"].strip():
+                    blocks.append(self.text_block(output["text"], f".output .{output['name']}"))
+            elif kind == "error":
+                blocks.append(self.text_block("\n".join(output.get("traceback", [])), ".output .error"))
+            elif kind in ("execute_result", "display_data"):
+                block = self.data_block(output.get("data", {}), position, options,
+                                        ".output .result" if kind == "execute_result" else ".output .display")
+                if block:
+                    blocks.append(block)
+        return blocks
+
+    def data_block(self, data: dict, position: int, options, classes: str) -> dict | None:
+        unshowable = sorted(m for m in data if m.startswith(UNSHOWABLE))
+        mime = next((m for m in MIME_PRIORITY if m in data), None)
+        if unshowable and mime in (None, "text/plain"):
+            self.warnings.append(f"cell {position}: dropped an output of type {unshowable[0]} "
+                                 "(it needs a live kernel or JavaScript and cannot be shown on a static page)")
+            return None
+        if mime is None:
+            if data:
+                self.warnings.append(f"cell {position}: dropped an output of type {sorted(data)[0]} "
+                                     "(no representation a static page can show)")
+            return None
+        value = data[mime]
+        if isinstance(value, list):
+            value = "".join(value)
+        if mime in IMAGE_EXTENSIONS:
+            path = self.add_image(self._bytes(value, mime), IMAGE_EXTENSIONS[mime])
+            if options.has("cover") and self.cover is None:
+                self.cover = path
+            alt = options.fig_alt or f"Figure produced by cell {position}"
+            return {"kind": "image", "url": self.image_url(path), "alt": alt.replace("]", "\\]")}
+        if mime == "text/html":
+            return {"kind": "html", "html": value.strip("\n")}
+        if mime == "text/markdown":
+            return {"kind": "markdown", "markdown": self.markdown(value, position, {})}
+        if mime == "text/latex":
+            self.math += 1
+            tex = value.strip()
+            for opener, closer in (("$$", "$$"), ("\\[", "\\]"), ("$", "$")):
+                if tex.startswith(opener) and tex.endswith(closer) and len(tex) > len(opener) + len(closer):
+                    tex = tex[len(opener):-len(closer)].strip()
+                    break
+            return {"kind": "math", "tex": "\n".join(l for l in tex.splitlines() if l.strip())}
+        return self.text_block(value, classes)
+
+    # -- cells ---------------------------------------------------------------------------------
+    def items(self) -> list[dict]:
+        items: list[dict] = []
+        for index, cell in enumerate(self.nb.cells):
+            position = index + 1
+            options = self.source.options[index]
+            if index == self.source.front_matter_cell:
+                continue
+            if cell.cell_type == "code":
+                outputs = self.output_blocks(cell.get("outputs", []), position, options)
+                if options.has("remove-cell"):
+                    continue
+                _, code = split_cell_options(cell.source)
+                code = code.strip("\n")
+                item = {
+                    "kind": "code",
+                    "language": self.language,
+                    "source": None if options.has("remove-input") or not code.strip() else code,
+                    "outputs": [] if options.has("remove-output") else outputs,
+                    "hide_input": options.has("hide-input"),
+                    "hide_output": options.has("hide-output"),
+                }
+                if item["source"] is None and not item["outputs"]:
+                    continue
+                tab = options.tab
+                if tab:
+                    if items and items[-1]["kind"] == "tabs":
+                        items[-1]["tabs"].append({"name": tab, "cell": item})
+                    else:
+                        items.append({"kind": "tabs", "tabs": [{"name": tab, "cell": item}]})
+                    continue
+                items.append(item)
+            elif options.has("remove-cell"):
+                continue
+            elif cell.cell_type == "markdown":
+                text = cell.source
+                if self.source.title_heading and self.source.title_heading[0] == index:
+                    lines = text.splitlines()
+                    del lines[self.source.title_heading[1]]
+                    text = "\n".join(lines)
+                text = self.markdown(text, position, cell)
+                if text.strip():
+                    items.append({"kind": "markdown", "text": text})
+            elif cell.cell_type == "raw":
+                fmt = cell.metadata.get("format") or cell.metadata.get("raw_mimetype")
+                if fmt in RAW_CELL_FORMATS and cell.source.strip():
+                    items.append({"kind": "raw", "text": cell.source.strip("\n")})
+        return items
+
+    def front_matter(self) -> dict:
+        front_matter: dict = {}
+        if "title" in self.source.front_matter:
+            front_matter["title"] = self.source.front_matter["title"]
+        for key, value in self.source.front_matter.items():
+            if key not in TOOL_KEYS:
+                front_matter.setdefault(key, value)
+        for key, value in self.config.front_matter.items():
+            front_matter.setdefault(key, value)
+        front_matter["notebook"] = self.source.rel
+        if self.math:
+            front_matter["math"] = True
+        if self.cover:
+            front_matter["image"] = self.cover
+        if "excerpt" not in front_matter:
+            # Jekyll's own excerpt would cut the body inside its {% raw %} block.
+            if isinstance(front_matter.get("description"), str):
+                front_matter["excerpt"] = front_matter["description"]
+            else:
+                front_matter["excerpt_separator"] = ""
+        return front_matter
+
+    def post(self) -> Post:
+        body = _environment.get_template("post.md.j2").render(items=self.items())
+        body = self.liquid.protect(body.strip("\n"))
+        return Post(name=self.source.post_name, slug=self.source.slug, front_matter=self.front_matter(),
+                    body=body, images=dict(sorted(self.images.items())), warnings=self.warnings)
+
+
+def convert(source: SourceNotebook, executed: Any, config: Config) -> Post:
+    return _Converter(source, executed, config).post()

@@ -1,0 +1,175 @@
+"""Run a notebook in a fresh kernel with nbclient, under a fixed environment.
+
+The kernel gets the same environment on every build (hash seed, plotting backend, terminal
+width, SOURCE_DATE_EPOCH for figure metadata, thread counts) so its outputs are the same
+bytes each time. Its own start-up chatter goes to a log file in the build folder. On a
+failure the partly executed notebook is saved there and the error names the cell.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbconvert.filters import strip_ansi
+
+from .config import Config
+from .errors import CellError, CellFailure, NotebookError
+from .sources import SourceNotebook
+
+# The kernel starts with this IPython profile: fixed matplotlib settings, nothing from the user's ~/.ipython.
+STARTUP = """\
+# Written by nbjekyll. Kernels of the build start with this profile instead of ~/.ipython,
+# so a person's own start-up scripts cannot change what a post shows.
+"""
+
+MATPLOTLIBRC = "svg.hashsalt: nbjekyll\n"
+
+quiet_log = logging.getLogger("nbjekyll.nbclient")
+quiet_log.addHandler(logging.NullHandler())
+quiet_log.propagate = False
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    timeout: int
+    threads: int = 1
+
+
+def kernel_environment(config: Config, settings: ExecutionSettings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "IPYTHON", "MPLBACKEND"))}
+    profile = config.build_dir / "kernel"
+    threads = str(settings.threads)
+    env.update({
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "MATPLOTLIBRC": str(profile / "matplotlibrc"),
+        "SOURCE_DATE_EPOCH": "0",
+        "COLUMNS": "100",
+        "LINES": "40",
+        "TERM": "dumb",
+        "IPYTHONDIR": str(profile / "ipython"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "NUMEXPR_NUM_THREADS": threads,
+        "VECLIB_MAXIMUM_THREADS": threads,
+        "NBJEKYLL_SITE": str(config.site),
+    })
+    env.update(config.kernel_env)
+    return env
+
+
+def prepare_kernel_profile(config: Config) -> None:
+    """Write the IPython profile and matplotlibrc the kernels start with (idempotent)."""
+    profile = config.build_dir / "kernel"
+    startup = profile / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    _write_if_changed(startup / "00-nbjekyll.py", STARTUP)
+    _write_if_changed(profile / "matplotlibrc", MATPLOTLIBRC)
+    (config.build_dir / "logs").mkdir(parents=True, exist_ok=True)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def _installed_kernels() -> list[str]:
+    return sorted(KernelSpecManager().find_kernel_specs())
+
+
+def _failure(nb: Any, index: int) -> CellFailure:
+    cell = nb.cells[index]
+    error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+    return CellFailure(
+        index=index + 1,
+        execution_count=cell.get("execution_count"),
+        source=cell.get("source", ""),
+        ename=error.get("ename", "") if error else "",
+        evalue=error.get("evalue", "") if error else "",
+        traceback=[strip_ansi(line) for line in error.get("traceback", [])] if error else [],
+    )
+
+
+def save_partial(nb: Any, source: SourceNotebook, config: Config) -> str:
+    folder = config.build_dir / "failed"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / source.path.name
+    tmp = path.with_suffix(".ipynb.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        nbformat.write(nb, handle)
+    os.replace(tmp, path)
+    return config.rel(path)
+
+
+async def execute(source: SourceNotebook, config: Config, settings: ExecutionSettings,
+                  on_cell: Callable[[int, int], None] | None = None) -> Any:
+    """Execute the notebook and return the executed copy; raise a NotebookError naming what failed."""
+    nb = source.for_execution()
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    current = {"index": None}
+
+    def cell_started(cell: Any, cell_index: int) -> None:
+        current["index"] = cell_index
+        if on_cell:
+            on_cell(code_cells.index(cell_index) + 1 if cell_index in code_cells else 0, len(code_cells))
+
+    if source.kernel_name not in _installed_kernels():
+        raise NotebookError(source.rel, f"no kernel named {source.kernel_name!r} is installed "
+                                        f"(installed: {', '.join(_installed_kernels()) or 'none'})")
+
+    client = NotebookClient(
+        nb,
+        timeout=settings.timeout,
+        kernel_name=source.kernel_name,
+        resources={"metadata": {"path": str(source.path.parent)}},
+        shutdown_kernel="immediate",
+        record_timing=False,
+        on_cell_start=cell_started,
+        log=quiet_log,
+    )
+    log_path = config.build_dir / "logs" / f"{source.path.stem}.kernel.log"
+    with open(log_path, "w", encoding="utf-8") as kernel_log:
+        try:
+            await client.async_execute(env=kernel_environment(config, settings),
+                                       stdout=kernel_log, stderr=kernel_log)
+        except CellTimeoutError:
+            index = current["index"]
+            partial = save_partial(nb, source, config)
+            raise CellError(source.rel, _failure(nb, index), f"timed out after {settings.timeout} s",
+                            partial) from None
+        except DeadKernelError:
+            index = current["index"]
+            partial = save_partial(nb, source, config)
+            if index is None:
+                raise NotebookError(source.rel, f"the kernel died while starting; see {config.rel(log_path)}") from None
+            raise CellError(source.rel, _failure(nb, index),
+                            f"killed the kernel (it died while running this cell; its log is "
+                            f"{config.rel(log_path)})", partial) from None
+        except CellExecutionError as exc:
+            index = current["index"]
+            failure = _failure(nb, index)
+            failure.ename = failure.ename or exc.ename
+            failure.evalue = failure.evalue or exc.evalue
+            partial = save_partial(nb, source, config)
+            raise CellError(source.rel, failure, f"raised {failure.ename}: {failure.evalue}", partial) from None
+        except NoSuchKernel:
+            raise NotebookError(source.rel, f"no kernel named {source.kernel_name!r} is installed "
+                                            f"(installed: {', '.join(_installed_kernels())})") from None
+        except RuntimeError as exc:
+            if current["index"] is None:
+                raise NotebookError(source.rel, f"the kernel could not start: {exc}; "
+                                                f"see {config.rel(log_path)}") from None
+            raise
+    return nb

@@ -1,0 +1,249 @@
+"""Read a notebook and work out what the author asked for: date, slug, front matter, cell options.
+
+Nothing here executes code. The result, a :class:`SourceNotebook`, is what every later
+stage works from, so a notebook that cannot be read fails here with a message naming it.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from .config import Config
+from .errors import NotebookError
+
+FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
+HEADING = re.compile(r"^# +(?P<title>.+?)\s*#*\s*$")
+OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
+# Front-matter keys the build tool reads itself and does not pass on to the post.
+TOOL_KEYS = ("depends", "timeout")
+
+
+@dataclass(frozen=True)
+class CellOptions:
+    """The presentation and execution switches of one cell, from its tags and `#|` options."""
+
+    tags: frozenset = frozenset()
+    fig_alt: str | None = None
+
+    def has(self, tag: str) -> bool:
+        return tag in self.tags
+
+    @property
+    def tab(self) -> str | None:
+        for tag in sorted(self.tags):
+            if tag.startswith("tab:") and tag[4:].strip():
+                return tag[4:].strip()
+        return None
+
+
+# Quarto cell options and the tag each one means here.
+QUARTO_OPTIONS = {
+    ("include", False): "remove-cell",
+    ("echo", False): "remove-input",
+    ("output", False): "remove-output",
+    ("eval", False): "skip-execution",
+    ("error", True): "raises-exception",
+    ("code-fold", True): "hide-input",
+}
+
+
+def split_cell_options(source: str) -> tuple[list[str], str]:
+    """Separate the leading `#|` option lines of a code cell from the code a reader sees."""
+    lines = source.splitlines()
+    options = []
+    while lines and OPTION_LINE.match(lines[0]):
+        options.append(OPTION_LINE.match(lines[0]).group(1))
+        lines.pop(0)
+    return options, "\n".join(lines)
+
+
+def read_cell_options(cell: Any, position: int, notebook: str) -> CellOptions:
+    tags = set(t for t in cell.get("metadata", {}).get("tags", []) if isinstance(t, str))
+    fig_alt = None
+    if cell.get("cell_type") == "code":
+        option_lines, _ = split_cell_options(cell.source)
+        if option_lines:
+            try:
+                options = yaml.safe_load("\n".join(option_lines)) or {}
+            except yaml.YAMLError as exc:
+                raise NotebookError(notebook, f"cell {position}: invalid '#|' options: "
+                                              f"{getattr(exc, 'problem', None) or exc}") from None
+            if not isinstance(options, dict):
+                raise NotebookError(notebook, f"cell {position}: '#|' options must be 'key: value' lines")
+            for (key, value), tag in QUARTO_OPTIONS.items():
+                if key in options and options[key] is value:
+                    tags.add(tag)
+            if options.get("fig-alt") is not None:
+                fig_alt = str(options["fig-alt"])
+    return CellOptions(frozenset(tags), fig_alt)
+
+
+@dataclass
+class SourceNotebook:
+    path: Path
+    rel: str
+    nb: Any  # nbformat.NotebookNode, as read (outputs saved in the file are never used)
+    date: dt.date
+    slug: str
+    front_matter: dict
+    front_matter_cell: int | None  # 0-based index of the raw front-matter cell
+    title_heading: tuple[int, int] | None  # (cell index, line index) of the '# Title' to drop
+    options: list[CellOptions] = field(default_factory=list)
+    kernel_name: str = "python3"
+    timeout: int | None = None
+    depends: list[str] = field(default_factory=list)
+
+    @property
+    def post_name(self) -> str:
+        return f"{self.date.isoformat()}-{self.slug}"
+
+    def for_execution(self) -> Any:
+        """A copy to execute: saved outputs cleared, `#|` switches turned into the tags nbclient knows."""
+        nb = copy.deepcopy(self.nb)
+        for cell, options in zip(nb.cells, self.options):
+            if cell.cell_type != "code":
+                continue
+            cell.outputs = []
+            cell.execution_count = None
+            tags = list(cell.metadata.get("tags", []))
+            for tag in ("skip-execution", "raises-exception"):
+                if options.has(tag) and tag not in tags:
+                    tags.append(tag)
+            if tags:
+                cell.metadata["tags"] = tags
+        return nb
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _parse_date(value: Any, notebook: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    match = re.match(r"^\s*(\d{4}-\d{2}-\d{2})", str(value))
+    if match:
+        try:
+            return dt.date.fromisoformat(match.group(1))
+        except ValueError:
+            pass
+    raise NotebookError(notebook, f"front matter 'date': expected a date like 2018-04-22, got {value!r}")
+
+
+def _read_front_matter(cell: Any, notebook: str) -> dict | None:
+    """The YAML block of a first raw cell written as '---' … '---', or None if there is none."""
+    if cell.cell_type != "raw":
+        return None
+    lines = cell.source.splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines or lines[0].strip() != "---":
+        return None
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        raise NotebookError(notebook, "front matter (cell 1): the YAML block is not closed by a '---' line") from None
+    text = "\n".join(lines[1:end])
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 2}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise NotebookError(notebook, f"front matter (cell 1){line}: invalid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise NotebookError(notebook, "front matter (cell 1): expected 'key: value' lines, "
+                                      f"got {type(data).__name__}")
+    return data
+
+
+def _find_title(nb: Any, start: int) -> tuple[str, tuple[int, int]] | None:
+    for index in range(start, len(nb.cells)):
+        cell = nb.cells[index]
+        if cell.cell_type != "markdown":
+            continue
+        in_fence = False
+        for line_no, line in enumerate(cell.source.splitlines()):
+            if line.lstrip().startswith(("```", "~~~")):
+                in_fence = not in_fence
+            match = None if in_fence else HEADING.match(line)
+            if match:
+                return match.group("title"), (index, line_no)
+        return None  # only the first Markdown cell may give the title
+    return None
+
+
+def read_notebook(path: Path, config: Config) -> SourceNotebook:
+    path = Path(path).resolve()
+    rel = config.rel(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            nb = nbformat.read(handle, as_version=4)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotebookError(rel, f"cannot read the file: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
+        raise NotebookError(rel, f"not a valid notebook: the file is not JSON ({exc})") from None
+    except Exception as exc:  # nbformat raises a variety of errors for malformed files
+        raise NotebookError(rel, f"not a valid notebook: {exc}") from None
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        raise NotebookError(rel, f"not a valid notebook: {exc.message}") from None
+
+    front_matter: dict = {}
+    front_matter_cell = None
+    if nb.cells:
+        found = _read_front_matter(nb.cells[0], rel)
+        if found is not None:
+            front_matter, front_matter_cell = found, 0
+
+    title_heading = None
+    if "title" not in front_matter:
+        found_title = _find_title(nb, 0 if front_matter_cell is None else 1)
+        if found_title:
+            front_matter = {"title": found_title[0], **front_matter}
+            title_heading = found_title[1]
+
+    stem = path.name[: -len(".ipynb")] if path.name.endswith(".ipynb") else path.stem
+    match = FILE_NAME.match(stem)
+    date = None
+    slug = slugify(stem)
+    if match:
+        try:
+            date = dt.date.fromisoformat(match.group("date"))
+            slug = slugify(match.group("slug"))
+        except ValueError:
+            date = None
+    if "date" in front_matter:
+        date = _parse_date(front_matter["date"], rel)
+    if date is None:
+        raise NotebookError(rel, "the file name has no valid date: name it YYYY-MM-DD-slug.ipynb "
+                                 "or give 'date:' in the front matter")
+    if not slug:
+        raise NotebookError(rel, "the file name gives no slug: name it YYYY-MM-DD-slug.ipynb")
+
+    options = [read_cell_options(cell, i + 1, rel) for i, cell in enumerate(nb.cells)]
+
+    timeout = front_matter.get("timeout", nb.metadata.get("execution", {}).get("timeout"))
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):
+        raise NotebookError(rel, f"front matter 'timeout': expected a positive number of seconds, got {timeout!r}")
+    depends = front_matter.get("depends", [])
+    if isinstance(depends, str):
+        depends = [depends]
+    if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
+        raise NotebookError(rel, f"front matter 'depends': expected a list of paths or globs, got {depends!r}")
+
+    kernel_name = nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    return SourceNotebook(path=path, rel=rel, nb=nb, date=date, slug=slug, front_matter=front_matter,
+                          front_matter_cell=front_matter_cell, title_heading=title_heading,
+                          options=options, kernel_name=kernel_name, timeout=timeout, depends=depends)

@@ -1,0 +1,131 @@
+"""Write posts and images so that nothing is ever half-written, lost or put outside the site.
+
+Images go first, under names made from their content, so an old post keeps every image it
+links to until the new post replaces it in one rename; then the images no post uses any
+more are removed. A lock stops two builds of one site from writing at the same time.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from .config import Config
+from .convert import Post
+from .errors import NotebookError, SiteLockedError
+
+
+def _inside(path: Path, folder: Path) -> Path:
+    path = path.resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise NotebookError(str(path), f"refusing to write outside {folder}")  # unreachable by design
+    return path
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` in one rename: readers see the old file or the new one, never a mix."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def read_front_matter(post: Path) -> dict | None:
+    """The front matter of an existing post file, or None when it has none we can read."""
+    try:
+        text = post.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = re.match(r"^---\s*\n(.*?\n)---\s*\n", text, re.DOTALL)
+    if not match:
+        return None
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def post_path(config: Config, name: str) -> Path:
+    return _inside(config.posts_dir / f"{name}.md", config.posts_dir)
+
+
+def image_folder(config: Config, slug: str) -> Path:
+    return _inside(config.images_dir / slug, config.images_dir)
+
+
+def check_ownership(config: Config, post: Post, notebook_rel: str) -> None:
+    """Refuse to overwrite a post that another notebook, or a person, wrote."""
+    target = post_path(config, post.name)
+    if not target.exists():
+        return
+    owner = (read_front_matter(target) or {}).get("notebook")
+    if owner is None:
+        raise NotebookError(notebook_rel, f"would overwrite {config.rel(target)}, which was not generated from "
+                                          "a notebook; rename one of them")
+    if owner != notebook_rel and (config.site / owner).exists():
+        raise NotebookError(notebook_rel, f"would overwrite {config.rel(target)}, which is generated from "
+                                          f"{owner}; rename one of them")
+
+
+def write_post(config: Config, post: Post, notebook_rel: str) -> Path:
+    check_ownership(config, post, notebook_rel)
+    config.posts_dir.mkdir(parents=True, exist_ok=True)
+    folder = image_folder(config, post.slug)
+    if post.images:
+        folder.mkdir(parents=True, exist_ok=True)
+    for name, data in post.images.items():
+        target = _inside(folder / name, folder)
+        if not (target.exists() and target.read_bytes() == data):
+            atomic_write(target, data)
+    target = post_path(config, post.name)
+    atomic_write(target, post.text().encode("utf-8"))
+    remove_unused_images(folder, set(post.images))
+    return target
+
+
+def remove_unused_images(folder: Path, keep: set[str]) -> None:
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.is_file() and path.name not in keep:
+            path.unlink()
+    if not any(folder.iterdir()):
+        folder.rmdir()
+
+
+class SiteLock:
+    """An exclusive lock on the site's build folder, held for the whole build."""
+
+    def __init__(self, config: Config):
+        self.path = config.build_dir / "build.lock"
+        self.config = config
+        self.handle = None
+
+    def __enter__(self) -> "SiteLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "unknown"
+            self.handle.close()
+            raise SiteLockedError(f"another build of this site is running (pid {holder}, lock "
+                                  f"{self.config.rel(self.path)}); wait for it to finish") from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(str(os.getpid()))
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.seek(0)
+        self.handle.truncate()
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
