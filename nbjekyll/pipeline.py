@@ -83,7 +83,7 @@ class Builder:
                     raise NotebookError(rel, f"{other} already produces the post or image folder {key!r}; "
                                              "rename one of them")
             cells = sum(c.cell_type == "code" for c in source.nb.cells)
-            self.progress.started(rel, f"executing {cells} code cells")
+            self.progress.started(rel, f"executing {cells} code cell{'s' if cells != 1 else ''}")
             settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=self.threads())
             executed = await execute(source, self.config, settings,
                                      on_cell=lambda i, n: self.progress.cell(rel, i, n))

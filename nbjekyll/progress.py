@@ -74,7 +74,7 @@ class Progress:
         if result.ok:
             self.line(f"{result.notebook}: {result.status} in {result.seconds:.1f} s")
         else:
-            self.line(f"{result.notebook}: failed\n{result.error}", error=True)
+            self.line(str(result.error), error=True)
 
     def summary(self, results: list[Result]) -> None:
         if not results:

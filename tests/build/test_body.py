@@ -1,0 +1,208 @@
+"""The Markdown body: math, Liquid, images, links, outputs, tags and tabs."""
+import re
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def body(text: str) -> str:
+    return text.split("---\n", 2)[2].lstrip("\n")
+
+
+def check_golden(name: str, text: str):
+    """Compare with tests/build/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead."""
+    import os
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_math_golden(site):
+    site.add("math.ipynb", "2021-01-01-math.ipynb")
+    assert site.build().code == 0
+    check_golden("math.md", site.post("2021-01-01-math"))
+
+
+def test_math_becomes_kramdown_math_and_code_is_untouched(site):
+    site.add("math.ipynb", "2021-01-01-math.ipynb")
+    site.build()
+    text = site.post("2021-01-01-math")
+    assert "math: true" in text
+    assert "$$a_i * b_j = c_{ij}$$" in text
+    assert "prices $5 and $10 stay prose" in text
+    assert "an escaped \\$ stays" in text
+    assert "`$not_math$`" in text
+    assert "price = '$5 and $10'  # $x_1$ in a fence" in text
+    assert "\n\n$$\n\\sum_{i=1}^{n} w_i x_i\n$$\n\n" in text
+    assert "Display inside a sentence\n\n$$\nE = \\frac{1}{2} \\|o - t\\|^2\n$$\n\ncontinues." in text
+    assert "Parentheses $$\\alpha_1$$ and brackets\n\n$$\n\\beta_2\n$$" in text
+    assert "$$\n\\begin{align}\na_1 &= b_1 \\\\\nc_2 &= d_2\n\\end{align}\n$$" in text
+    # text/latex output becomes display math
+    assert "$$\n\\frac{\\partial L}{\\partial z} = o - t\n$$" in text
+
+
+def test_post_without_math_has_no_math_flag(site):
+    site.add("title_from_heading.ipynb", "2021-01-01-plain.ipynb")
+    site.build()
+    assert "math:" not in site.post("2021-01-01-plain")
+
+
+ESCAPED_TAG_START = "{% endraw %}{{ '{%' }}{% raw %}"
+
+
+def liquid_view(text: str) -> str:
+    """What Liquid prints for a body: raw blocks verbatim, escaped '{%' as '{%'."""
+    inner = text[len("{% raw %}"):text.rstrip().rindex("{% endraw %}")]
+    inner = re.sub(r"\{% endraw %\}\{\{ '[^']*' \| relative_url \}\}\{% raw %\}", "URL", inner)
+    inner = re.sub(r"\{% endraw %\}\{% post_url [^%]* %\}\{% raw %\}", "URL", inner)
+    assert "{%" not in inner.replace(ESCAPED_TAG_START, ""), "a Liquid tag would run inside the post"
+    return inner.replace(ESCAPED_TAG_START, "{%")
+
+
+def test_liquid_is_never_interpreted(site):
+    site.add("liquid_literal.ipynb", "2021-01-01-liquid.ipynb")
+    assert site.build().code == 0
+    text = body(site.post("2021-01-01-liquid"))
+    assert text.startswith("{% raw %}") and text.rstrip().endswith("{% endraw %}")
+    shown = liquid_view(text)
+    for literal in ("{{ prose_var }}", "{% include prose.html %}", "{% raw %} and {% endraw %}", "{%- endraw -%}",
+                    "{{ code_var }} {% if x %}{% endif %}", "output: {{ out_var }} {% endraw %} {%endraw%}"):
+        assert literal in shown
+
+
+def test_outputs_of_every_kind(site):
+    site.add("outputs.ipynb", "2021-01-01-outputs.ipynb")
+    run = site.build()
+    assert run.code == 0, run.err
+    text = site.post("2021-01-01-outputs")
+    assert "```text\nto stdout\n" in text
+    assert "```text\nto stderr\n```\n{: .output .stderr}" in text
+    assert "red text and plain" in text and "\x1b[" not in text
+    assert "red text and plain\nprogress 100%\n```" in text
+    assert '<div class="output html" markdown="0">\n<table><tr><th>k</th><td>1</td></tr></table>\n</div>' in text
+    assert '<div class="output markdown" markdown="1">\n**bold** markdown with $$m_1$$\n</div>' in text
+    assert "```text\n{'a': 1}\n```\n{: .output .result}" in text
+    images = sorted(p.name for p in (site.root / "img" / "outputs").iterdir())
+    assert sorted(Path(n).suffix for n in images) == [".jpg", ".png", ".svg"]
+    for name in images:
+        assert re.fullmatch(r"[0-9a-f]{16}\.(png|svg|jpg)", name)
+        assert "{{ '/img/outputs/%s' | relative_url }}" % name in text
+
+
+def test_widgets_and_javascript_are_dropped_with_a_warning(site):
+    site.add("outputs.ipynb", "2021-01-01-outputs.ipynb")
+    run = site.build()
+    assert ("notebooks/2021-01-01-outputs.ipynb: warning: cell 5: dropped an output of type "
+            "application/vnd.jupyter.widget-view+json (it needs a live kernel or JavaScript and cannot be "
+            "shown on a static page)") in run.err
+    assert "warning: cell 5: dropped an output of type application/javascript" in run.err
+    assert "```text\nIntSlider" not in site.post("2021-01-01-outputs")
+
+
+def test_long_output_is_cut_visibly(site):
+    site.add("long_output.ipynb", "2021-01-01-long.ipynb")
+    site.build()
+    text = site.post("2021-01-01-long")
+    assert "line 200\n… 50 more lines not shown (output cut at 200 lines) …\n```" in text
+    assert "line 201" not in text
+
+
+def test_output_limit_is_configurable(site):
+    (site.root / "_config.yml").write_text((site.root / "_config.yml").read_text() + "  output_max_lines: 10\n")
+    site.add("long_output.ipynb", "2021-01-01-long.ipynb")
+    site.build()
+    assert "line 10\n… 240 more lines not shown (output cut at 10 lines) …" in site.post("2021-01-01-long")
+
+
+def test_cell_tags_and_quarto_options_golden(site):
+    site.add("cell_tags.ipynb", "2021-01-01-tags.ipynb")
+    run = site.build()
+    assert run.code == 0, run.err
+    check_golden("cell_tags.md", site.post("2021-01-01-tags"))
+
+
+def test_cell_tags_and_quarto_options(site):
+    site.add("cell_tags.ipynb", "2021-01-01-tags.ipynb")
+    site.build()
+    text = site.post("2021-01-01-tags")
+    assert "removed cell ran" not in text
+    assert (site.root / "notebooks" / "removed_cell_ran.txt").read_text() == "yes"  # executed all the same
+    assert "only the output of REMOVE_INPUT shows" in text and "print('only the output" not in text
+    assert "print('REMOVE_OUTPUT output hidden')" in text and "\nREMOVE_OUTPUT output hidden" not in text
+    assert "stdout kept" in text and "STDERR_REMOVED', file" in text and "\nSTDERR_REMOVED\n" not in text
+    assert '<details class="hide-input" markdown="1">\n<summary>Show code</summary>\n\n```python\nprint(\'HIDE_INPUT output\')' in text
+    assert '<details class="hide-output" markdown="1">\n<summary>Show output</summary>\n\n```text\nHIDE_OUTPUT output' in text
+    assert "ValueError: EXPECTED_ERROR shown in the post" in text
+    assert "raise SystemExit('SKIPPED must never run')" in text
+    assert "QUARTO_ECHO_FALSE output" in text and "print('QUARTO_ECHO_FALSE" not in text
+    assert "print('QUARTO_OUTPUT_FALSE hidden')" in text and "\nQUARTO_OUTPUT_FALSE hidden" not in text
+    assert "QUARTO_INCLUDE_FALSE" not in text
+    assert "raise SystemExit('QUARTO_EVAL_FALSE must never run')" in text
+    assert "ZeroDivisionError" in text
+    assert "```python\n#|" not in text and "#| fig-alt" not in text
+
+
+def test_consecutive_tab_cells_form_one_group(site):
+    site.add("tabs.ipynb", "2021-01-01-tabs.ipynb")
+    assert site.build().code == 0
+    text = site.post("2021-01-01-tabs")
+    assert text.count('<div class="tab-group" markdown="1">') == 2
+    assert text.count('<div class="tab-panel" data-tab="First" markdown="1">\n<p class="tab-title">First</p>') == 2
+    first_group = text.split('<div class="tab-group"')[1]
+    assert "first framework" in first_group and "second framework" in first_group
+    check_golden("tabs.md", text)
+
+
+def test_attachments_and_relative_images_are_copied_and_links_to_notebooks_become_post_urls(site):
+    site.add("title_from_heading.ipynb", "2020-01-01-title-from-heading.ipynb")
+    site.add("images_and_links.ipynb", "2021-01-01-images.ipynb")
+    run = site.build()
+    assert run.code == 0, run.err
+    text = site.post("2021-01-01-images")
+    names = sorted(p.name for p in (site.root / "img" / "images").iterdir())
+    assert len(names) == 2
+    for name in names:
+        assert "{{ '/img/images/%s' | relative_url }}" % name in text
+    assert "{% post_url 2020-01-01-title-from-heading %}{% raw %}#section)" in text
+    assert "[the web](https://example.org)" in text
+    assert "```markdown\n![dot](figures/dot.png)\n```" in text
+    # The attachment was named ../../escape.png: nothing may land outside img/.
+    assert not (site.root.parent / "escape.png").exists()
+    assert not list(site.root.parent.rglob("escape.png"))
+
+
+def test_missing_linked_image_is_an_error_naming_the_cell(site):
+    site.add("title_from_heading.ipynb", "2020-01-01-title-from-heading.ipynb")
+    site.add("images_and_links.ipynb", "2021-01-01-images.ipynb")
+    (site.root / "notebooks" / "figures" / "dot.png").unlink()
+    run = site.build()
+    assert run.code == 1
+    assert ("notebooks/2021-01-01-images.ipynb: cell 1: the image 'figures/dot.png' does not exist "
+            "(looked for notebooks/figures/dot.png)") in run.err
+
+
+def test_link_to_a_missing_notebook_is_an_error(site):
+    site.add("images_and_links.ipynb", "2021-01-01-images.ipynb")
+    run = site.build()
+    assert run.code == 1
+    assert ("notebooks/2021-01-01-images.ipynb: cell 1: the link '2020-01-01-title-from-heading.ipynb#section' "
+            "points to a notebook that does not exist (notebooks/2020-01-01-title-from-heading.ipynb)") in run.err
+
+
+def test_unused_images_are_removed_when_a_post_changes(site):
+    import nbformat
+    path = site.add("plot.ipynb", "2021-01-01-plot.ipynb")
+    site.build()
+    first = sorted((site.root / "img" / "plot").iterdir())
+    assert len(first) == 1
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source = nb.cells[0].source.replace("slope = 1", "slope = -1")
+    nbformat.write(nb, path)
+    site.build()
+    second = sorted((site.root / "img" / "plot").iterdir())
+    assert len(second) == 1 and second != first
+    assert "image: /img/plot/%s" % second[0].name in site.post("2021-01-01-plot")

@@ -1,0 +1,185 @@
+"""Failures are loud and precise, and a failed notebook leaves its previous post untouched."""
+import os
+import signal
+import time
+
+import nbformat
+import pytest
+
+
+def break_notebook(path, source="1 / 0"):
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, path)
+
+
+def test_cell_error_names_notebook_cell_count_and_exception(site):
+    site.add("cell_error.ipynb", "2021-01-01-error.ipynb")
+    run = site.build()
+    assert run.code == 1
+    assert ("notebooks/2021-01-01-error.ipynb: cell 3 (execution count 2) raised ZeroDivisionError: "
+            "division by zero\n"
+            "      1 | y = 2\n"
+            "      2 | z = x / 0\n"
+            "      3 | print(z)\n"
+            "Traceback:\n") in run.err
+    assert "----> 2 z = x / 0" in run.err
+    assert "\x1b[" not in run.err
+    assert "The partly executed notebook is saved at _build/failed/2021-01-01-error.ipynb" in run.err
+    partial = nbformat.read(site.root / "_build" / "failed" / "2021-01-01-error.ipynb", as_version=4)
+    assert partial.cells[2].outputs[0]["ename"] == "ZeroDivisionError"
+    assert partial.cells[3].execution_count is None
+    assert "2021-01-01-error.ipynb  failed" in run.out
+
+
+def test_failed_notebook_leaves_previous_post_and_images_untouched(site):
+    path = site.add("plot.ipynb", "2021-01-01-plot.ipynb")
+    assert site.build().code == 0
+    before = site.snapshot()
+    stamps = {p: os.stat(site.root / p).st_mtime_ns for p in before}
+    break_notebook(path)
+    run = site.build()
+    assert run.code == 1
+    assert "cell 2 (execution count 2) raised ZeroDivisionError" in run.err
+    assert site.snapshot() == before
+    assert {p: os.stat(site.root / p).st_mtime_ns for p in before} == stamps
+
+
+def test_other_notebooks_are_still_built_when_one_fails(site):
+    site.add("cell_error.ipynb", "2021-01-01-error.ipynb")
+    site.add("title_from_heading.ipynb", "2021-01-02-fine.ipynb")
+    run = site.build("--jobs", "1")
+    assert run.code == 1
+    assert (site.root / "_posts" / "2021-01-02-fine.md").exists()
+    assert not (site.root / "_posts" / "2021-01-01-error.md").exists()
+    assert "2 notebooks: 1 ok, 1 failed" in run.out
+
+
+def test_timeout_names_the_cell_and_the_limit(site):
+    site.add("cell_timeout.ipynb", "2021-01-01-slow.ipynb")
+    run = site.build("--timeout", "2")
+    assert run.code == 1
+    assert ("notebooks/2021-01-01-slow.ipynb: cell 2 (execution count 2) timed out after 2 s\n"
+            "      1 | time.sleep(30)\n"
+            "The partly executed notebook is saved at _build/failed/2021-01-01-slow.ipynb") in run.err
+
+
+def test_notebook_timeout_setting_is_used_and_cli_overrides_it(site):
+    path = site.add("cell_timeout.ipynb", "2021-01-01-slow.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_raw_cell("---\ntitle: slow\ntimeout: 1\n---"))
+    nbformat.write(nb, path)
+    assert "timed out after 1 s" in site.build().err
+    assert "timed out after 2 s" in site.build("--timeout", "2").err
+
+
+def test_dead_kernel(site):
+    site.add("kernel_dies.ipynb", "2021-01-01-dies.ipynb")
+    run = site.build()
+    assert run.code == 1
+    assert ("notebooks/2021-01-01-dies.ipynb: cell 2 (execution count 2) killed the kernel (it died while "
+            "running this cell; its log is _build/logs/2021-01-01-dies.kernel.log)\n"
+            "      1 | os._exit(1)\n") in run.err
+
+
+def test_unknown_kernel(site):
+    site.add("unknown_kernel.ipynb", "2021-01-01-nokernel.ipynb")
+    run = site.build()
+    assert run.code == 1
+    assert "notebooks/2021-01-01-nokernel.ipynb: no kernel named 'no-such-kernel' is installed (installed: " in run.err
+
+
+def test_file_that_is_not_json(site):
+    site.add("not_json.ipynb", "2021-01-01-garbage.ipynb")
+    run = site.build()
+    assert run.code == 1
+    assert ("notebooks/2021-01-01-garbage.ipynb: not a valid notebook: the file is not JSON") in run.err
+
+
+def test_json_that_is_not_a_valid_notebook(site):
+    site.add("invalid_schema.ipynb", "2021-01-01-invalid.ipynb")
+    run = site.build()
+    assert run.code == 1
+    assert "notebooks/2021-01-01-invalid.ipynb: not a valid notebook: " in run.err
+
+
+def test_unreadable_file(site):
+    path = site.add("title_from_heading.ipynb", "2021-01-01-locked.ipynb")
+    path.chmod(0)
+    try:
+        if os.access(path, os.R_OK):
+            pytest.skip("running as a user who can read any file (root)")
+        run = site.build()
+        assert run.code == 1
+        assert "notebooks/2021-01-01-locked.ipynb: cannot read the file: Permission denied" in run.err
+    finally:
+        path.chmod(0o644)
+
+
+def test_raises_exception_tag_lets_the_build_go_on(site):
+    site.add("cell_tags.ipynb", "2021-01-01-tags.ipynb")
+    assert site.build().code == 0
+
+
+def kernel_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waiting for its parent is gone for our purposes
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_interrupt_stops_kernels_and_keeps_old_posts(site, sig, code):
+    site.add("plot.ipynb", "2021-01-01-plot.ipynb")
+    assert site.build().code == 0
+    before = site.snapshot()
+    site.add("slow_cell.ipynb", "2021-01-02-slow.ipynb")
+    path = site.root / "notebooks" / "2021-01-01-plot.ipynb"
+    break_notebook(path, "import time; time.sleep(60)")
+    process = site.build_subprocess("--jobs", "2")
+    pid_file = site.root / "notebooks" / "kernel.pid"
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    kernel_pid = int(pid_file.read_text())
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == code
+    assert f"build interrupted by {signal.Signals(sig).name}" in err
+    deadline = time.monotonic() + 5
+    while kernel_alive(kernel_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not kernel_alive(kernel_pid)
+    assert site.snapshot() == before
+    assert not list((site.root / "_posts").glob(".*tmp*"))
+
+
+def test_second_build_at_the_same_time_is_refused(site):
+    from nbjekyll.config import load_config
+    from nbjekyll.write import SiteLock
+    site.add("title_from_heading.ipynb", "2021-01-01-fine.ipynb")
+    with SiteLock(load_config(site.root)):
+        process = site.build_subprocess()
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert f"another build of this site is running (pid {os.getpid()}, lock _build/build.lock); " \
+           "wait for it to finish" in err
+    assert not (site.root / "_posts").exists()
+    assert site.build().code == 0
+
+
+def test_hand_written_post_is_never_overwritten(site):
+    site.add("title_from_heading.ipynb", "2021-01-01-mine.ipynb")
+    (site.root / "_posts").mkdir()
+    (site.root / "_posts" / "2021-01-01-mine.md").write_text("---\ntitle: written by hand\n---\nHello\n")
+    run = site.build()
+    assert run.code == 1
+    assert ("notebooks/2021-01-01-mine.ipynb: would overwrite _posts/2021-01-01-mine.md, which was not "
+            "generated from a notebook; rename one of them") in run.err
+    assert (site.root / "_posts" / "2021-01-01-mine.md").read_text().endswith("Hello\n")
