@@ -262,6 +262,8 @@ class _Converter:
                     "source": None if options.has("remove-input") or not code.strip() else code,
                     "outputs": [] if options.has("remove-output") else outputs,
                     "hide_input": options.has("hide-input"),
+                    # Code shown but never run (archived listings) is marked so readers can tell.
+                    "input_classes": ".not-executed" if options.has("skip-execution") else "",
                     "hide_output": options.has("hide-output"),
                 }
                 if item["source"] is None and not item["outputs"]:

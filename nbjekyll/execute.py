@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert.filters import strip_ansi
@@ -113,63 +114,118 @@ def save_partial(nb: Any, source: SourceNotebook, config: Config) -> str:
     return config.rel(path)
 
 
+class RunningKernels:
+    """The kernels this build has started, so an interrupt can stop them all from the main thread.
+
+    Killing a kernel's process group is safe from any thread; nbclient then sees a dead
+    kernel and unwinds by itself. (Cancelling nbclient's coroutines is not enough: it turns
+    a cancellation into a DeadKernelError and goes on.)
+    """
+
+    def __init__(self) -> None:
+        self.managers: set = set()
+        self.stopping = False
+
+    def kill_all(self) -> None:
+        self.stopping = True
+        for km in list(self.managers):
+            process = getattr(getattr(km, "provisioner", None), "process", None)
+            if process is None or process.poll() is not None:
+                continue
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # kernels run in their own session
+            except (ProcessLookupError, PermissionError):
+                process.kill()
+
+
+class Interrupted(Exception):
+    """The build is being stopped: this notebook's work is abandoned and nothing is written."""
+
+
 async def execute(source: SourceNotebook, config: Config, settings: ExecutionSettings,
-                  on_cell: Callable[[int, int], None] | None = None) -> Any:
+                  on_cell: Callable[[int, int], None] | None = None,
+                  kernels: RunningKernels | None = None) -> Any:
     """Execute the notebook and return the executed copy; raise a NotebookError naming what failed."""
     nb = source.for_execution()
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    current = {"index": None}
+    current: dict = {"index": None, "count": 0}
 
     def cell_started(cell: Any, cell_index: int) -> None:
         current["index"] = cell_index
-        if on_cell:
-            on_cell(code_cells.index(cell_index) + 1 if cell_index in code_cells else 0, len(code_cells))
+        if cell.cell_type == "code" and cell.source.strip() and "skip-execution" not in cell.metadata.get("tags", []):
+            # What the kernel will number this cell, known before any reply arrives (a dying kernel sends none).
+            current["count"] += 1
+            current["expected_count"] = current["count"]
+        if on_cell and cell_index in code_cells:
+            on_cell(code_cells.index(cell_index) + 1, len(code_cells))
 
     if source.kernel_name not in _installed_kernels():
         raise NotebookError(source.rel, f"no kernel named {source.kernel_name!r} is installed "
                                         f"(installed: {', '.join(_installed_kernels()) or 'none'})")
-
+    kernels = kernels or RunningKernels()
+    if kernels.stopping:
+        raise Interrupted()
+    # We own the kernel manager, so the kernel's whole life is ours to end (see RunningKernels).
+    km = AsyncKernelManager(kernel_name=source.kernel_name)
     client = NotebookClient(
         nb,
+        km=km,
         timeout=settings.timeout,
         kernel_name=source.kernel_name,
         resources={"metadata": {"path": str(source.path.parent)}},
-        shutdown_kernel="immediate",
         record_timing=False,
         on_cell_start=cell_started,
         log=quiet_log,
     )
     log_path = config.build_dir / "logs" / f"{source.path.stem}.kernel.log"
     with open(log_path, "w", encoding="utf-8") as kernel_log:
+        kernels.managers.add(km)
         try:
             await client.async_execute(env=kernel_environment(config, settings),
                                        stdout=kernel_log, stderr=kernel_log)
-        except CellTimeoutError:
+        except Exception as exc:
+            if kernels.stopping:
+                raise Interrupted() from None
             index = current["index"]
-            partial = save_partial(nb, source, config)
-            raise CellError(source.rel, _failure(nb, index), f"timed out after {settings.timeout} s",
-                            partial) from None
-        except DeadKernelError:
-            index = current["index"]
-            partial = save_partial(nb, source, config)
-            if index is None:
-                raise NotebookError(source.rel, f"the kernel died while starting; see {config.rel(log_path)}") from None
-            raise CellError(source.rel, _failure(nb, index),
-                            f"killed the kernel (it died while running this cell; its log is "
-                            f"{config.rel(log_path)})", partial) from None
-        except CellExecutionError as exc:
-            index = current["index"]
-            failure = _failure(nb, index)
-            failure.ename = failure.ename or exc.ename
-            failure.evalue = failure.evalue or exc.evalue
-            partial = save_partial(nb, source, config)
-            raise CellError(source.rel, failure, f"raised {failure.ename}: {failure.evalue}", partial) from None
-        except NoSuchKernel:
-            raise NotebookError(source.rel, f"no kernel named {source.kernel_name!r} is installed "
-                                            f"(installed: {', '.join(_installed_kernels())})") from None
-        except RuntimeError as exc:
-            if current["index"] is None:
-                raise NotebookError(source.rel, f"the kernel could not start: {exc}; "
-                                                f"see {config.rel(log_path)}") from None
-            raise
+            if index is not None and nb.cells[index].get("execution_count") is None:
+                nb.cells[index]["execution_count"] = current.get("expected_count")
+            raise _explain(exc, nb, source, config, settings, index, log_path) from None
+        finally:
+            await _stop_kernel(client, km)
+            kernels.managers.discard(km)
     return nb
+
+
+async def _stop_kernel(client: NotebookClient, km: Any) -> None:
+    if client.kc is not None:
+        client.kc.stop_channels()
+        client.kc = None
+    try:
+        if km.has_kernel:
+            await km.shutdown_kernel(now=True)
+    except RuntimeError:
+        pass
+
+
+def _explain(exc: Exception, nb: Any, source: SourceNotebook, config: Config, settings: ExecutionSettings,
+             index: int | None, log_path: Path) -> Exception:
+    """The NotebookError that says, in a person's terms, what nbclient raised."""
+    if isinstance(exc, NoSuchKernel):
+        return NotebookError(source.rel, f"no kernel named {source.kernel_name!r} is installed "
+                                         f"(installed: {', '.join(_installed_kernels())})")
+    if index is None:
+        if isinstance(exc, (RuntimeError, DeadKernelError, TimeoutError)):
+            return NotebookError(source.rel, f"the kernel could not start ({exc}); see {config.rel(log_path)}")
+        return exc
+    partial = save_partial(nb, source, config)
+    failure = _failure(nb, index)
+    if isinstance(exc, CellTimeoutError):
+        return CellError(source.rel, failure, f"timed out after {settings.timeout} s", partial)
+    if isinstance(exc, DeadKernelError):
+        return CellError(source.rel, failure, f"killed the kernel (it died while running this cell; its log is "
+                                              f"{config.rel(log_path)})", partial)
+    if isinstance(exc, CellExecutionError):
+        failure.ename = failure.ename or exc.ename
+        failure.evalue = failure.evalue or exc.evalue
+        return CellError(source.rel, failure, f"raised {failure.ename}: {failure.evalue}", partial)
+    return exc

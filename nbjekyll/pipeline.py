@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import Config
 from .convert import convert
 from .errors import BuildInterrupted, NotebookError, UsageError
-from .execute import ExecutionSettings, execute, prepare_kernel_profile
+from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
 from .progress import Progress, Result
 from .sources import read_notebook
 from .write import SiteLock, write_post
@@ -67,6 +67,7 @@ class Builder:
         self.options = options
         self.progress = progress
         self.claimed_names: dict[str, str] = {}
+        self.kernels = RunningKernels()
 
     def timeout_for(self, notebook_timeout: int | None) -> int:
         return self.options.timeout or notebook_timeout or self.config.timeout
@@ -82,16 +83,21 @@ class Builder:
                 if other != rel:
                     raise NotebookError(rel, f"{other} already produces the post or image folder {key!r}; "
                                              "rename one of them")
-            cells = sum(c.cell_type == "code" for c in source.nb.cells)
+            cells = sum(c.cell_type == "code" and not o.has("skip-execution")
+                        for c, o in zip(source.nb.cells, source.options))
             self.progress.started(rel, f"executing {cells} code cell{'s' if cells != 1 else ''}")
             settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=self.threads())
             executed = await execute(source, self.config, settings,
-                                     on_cell=lambda i, n: self.progress.cell(rel, i, n))
+                                     on_cell=lambda i, n: self.progress.cell(rel, i, n), kernels=self.kernels)
             post = convert(source, executed, self.config)
+            if self.kernels.stopping:
+                raise Interrupted()
             write_post(self.config, post, rel)
             result = Result(rel, "built", cells, time.monotonic() - start, post.warnings)
         except NotebookError as exc:
             result = Result(rel, "failed", cells, time.monotonic() - start, error=str(exc))
+        except Interrupted:
+            return Result(rel, "interrupted", cells, time.monotonic() - start)
         self.progress.finished(result)
         return result
 
@@ -104,6 +110,8 @@ class Builder:
 
         async def one(path: Path) -> Result:
             async with limit:
+                if self.kernels.stopping:
+                    return Result(self.config.rel(path), "interrupted")
                 return await self.build_one(path)
 
         return list(await asyncio.gather(*(one(p) for p in paths)))
@@ -118,20 +126,14 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
     builder = Builder(config, options, progress)
     loop = asyncio.new_event_loop()
     outcome: dict = {}
-    task_ready = threading.Event()
 
     def work() -> None:
         asyncio.set_event_loop(loop)
         try:
-            outcome["task"] = loop.create_task(builder.build_all(paths))
-            task_ready.set()
-            outcome["results"] = loop.run_until_complete(outcome["task"])
-        except asyncio.CancelledError:
-            outcome["cancelled"] = True
+            outcome["results"] = loop.run_until_complete(builder.build_all(paths))
         except BaseException as exc:  # a bug: hand it to the main thread with its traceback
             outcome["error"] = exc
         finally:
-            task_ready.set()
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
@@ -149,10 +151,8 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
         except (KeyboardInterrupt, _Terminated) as exc:
             name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else "SIGTERM"
             progress.line(f"{name}: stopping kernels…", error=True)
-            task_ready.wait(5)
-            if "task" in outcome:
-                loop.call_soon_threadsafe(outcome["task"].cancel)
-            thread.join(30)
+            builder.kernels.kill_all()
+            thread.join(60)
             raise BuildInterrupted(name) from None
         finally:
             if previous is not None:

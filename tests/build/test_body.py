@@ -84,7 +84,7 @@ def test_outputs_of_every_kind(site):
     assert "red text and plain" in text and "\x1b[" not in text
     assert "red text and plain\nprogress 100%\n```" in text
     assert '<div class="output html" markdown="0">\n<table><tr><th>k</th><td>1</td></tr></table>\n</div>' in text
-    assert '<div class="output markdown" markdown="1">\n**bold** markdown with $$m_1$$\n</div>' in text
+    assert '<div class="output markdown" markdown="1">\n\n**bold** markdown with $$m_1$$\n\n</div>' in text
     assert "```text\n{'a': 1}\n```\n{: .output .result}" in text
     images = sorted(p.name for p in (site.root / "img" / "outputs").iterdir())
     assert sorted(Path(n).suffix for n in images) == [".jpg", ".png", ".svg"]
@@ -137,7 +137,7 @@ def test_cell_tags_and_quarto_options(site):
     assert '<details class="hide-input" markdown="1">\n<summary>Show code</summary>\n\n```python\nprint(\'HIDE_INPUT output\')' in text
     assert '<details class="hide-output" markdown="1">\n<summary>Show output</summary>\n\n```text\nHIDE_OUTPUT output' in text
     assert "ValueError: EXPECTED_ERROR shown in the post" in text
-    assert "raise SystemExit('SKIPPED must never run')" in text
+    assert "```python\nraise SystemExit('SKIPPED must never run')\n```\n{: .not-executed}" in text
     assert "QUARTO_ECHO_FALSE output" in text and "print('QUARTO_ECHO_FALSE" not in text
     assert "print('QUARTO_OUTPUT_FALSE hidden')" in text and "\nQUARTO_OUTPUT_FALSE hidden" not in text
     assert "QUARTO_INCLUDE_FALSE" not in text

@@ -106,3 +106,15 @@ def test_code_is_highlighted_and_outputs_are_classed(rendered):
     assert 'class="language-text output stderr highlighter-rouge"' in fragment
     assert '<div class="output html">\n<table><tr><th>k</th><td>1</td></tr></table>\n</div>' in fragment
     assert "<strong>bold</strong> markdown with \\(m_1\\)" in fragment
+
+
+def test_markdown_output_tables_render_as_tables(rendered):
+    fragment = page(rendered, "outputs")
+    blocks = re.findall(r'<div class="output markdown">(.*?)</div>', fragment, re.DOTALL)
+    assert len(blocks) == 2
+    assert "<table>" in blocks[1] and "<td>a</td>" in blocks[1]
+
+
+def test_skipped_code_is_marked_not_executed(rendered):
+    fragment = page(rendered, "tags")
+    assert 'class="language-python not-executed highlighter-rouge"' in fragment
