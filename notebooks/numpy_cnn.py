@@ -1,0 +1,133 @@
+"""The CNN of the series written from scratch in NumPy: the yardstick for every framework.
+
+Each layer is a pair of functions kept side by side: `*_forward` returns its output and a
+`cache` of what the backward pass will need; `*_backward` takes the gradient of the loss
+with respect to that output and returns the gradients with respect to the layer's inputs
+and parameters. Arrays are NCHW and weights are in the reference (PyTorch) layout.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+# ---------------------------------------------------------------- convolution (via im2col)
+
+def im2col(x, k, pad):
+    """Every k x k patch of the padded images as one row: (N*H*W, C*k*k) for stride 1."""
+    n, c, h, w = x.shape
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    patches = sliding_window_view(x_pad, (k, k), axis=(2, 3))     # (N, C, H, W, k, k)
+    return patches.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * w, c * k * k)
+
+
+def col2im(d_cols, x_shape, k, pad):
+    """The adjoint of im2col: add each patch's gradient back onto the pixels it came from."""
+    n, c, h, w = x_shape
+    d_patches = d_cols.reshape(n, h, w, c, k, k).transpose(0, 3, 1, 2, 4, 5)
+    dx_pad = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=d_cols.dtype)
+    for i in range(k):
+        for j in range(k):
+            dx_pad[:, :, i:i + h, j:j + w] += d_patches[:, :, :, :, i, j]
+    return dx_pad[:, :, pad:pad + h, pad:pad + w]
+
+
+def conv_forward(x, w, b, pad=1):
+    o, c, k, _ = w.shape
+    n, _, h, wd = x.shape
+    cols = im2col(x, k, pad)
+    out = cols @ w.reshape(o, c * k * k).T + b                       # one matmul
+    return out.reshape(n, h, wd, o).transpose(0, 3, 1, 2), (x.shape, cols, w, pad)
+
+
+def conv_backward(d_out, cache):
+    x_shape, cols, w, pad = cache
+    o, c, k, _ = w.shape
+    d_out = d_out.transpose(0, 2, 3, 1).reshape(-1, o)              # (N*H*W, O)
+    dw = (d_out.T @ cols).reshape(w.shape)
+    db = d_out.sum(axis=0)
+    dx = col2im(d_out @ w.reshape(o, c * k * k), x_shape, k, pad)
+    return dx, dw, db
+
+
+# ---------------------------------------------------------------- ReLU
+
+def relu_forward(x):
+    return np.maximum(x, 0), x
+
+
+def relu_backward(d_out, x):
+    return d_out * (x > 0)
+
+
+# ---------------------------------------------------------------- max-pool 2 x 2, stride 2
+
+def maxpool_forward(x):
+    n, c, h, w = x.shape
+    windows = x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5)
+    windows = windows.reshape(n, c, h // 2, w // 2, 4)
+    winner = windows.argmax(axis=-1)    # on a tie the first maximum wins, as in the frameworks
+    out = np.take_along_axis(windows, winner[..., None], axis=-1)[..., 0]
+    return out, (x.shape, winner)
+
+
+def maxpool_backward(d_out, cache):
+    (n, c, h, w), winner = cache
+    d_windows = np.zeros((n, c, h // 2, w // 2, 4), dtype=d_out.dtype)
+    np.put_along_axis(d_windows, winner[..., None], d_out[..., None], axis=-1)
+    return (d_windows.reshape(n, c, h // 2, w // 2, 2, 2)
+            .transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h, w))
+
+
+# ---------------------------------------------------------------- dense (x W^T + b)
+
+def dense_forward(x, w, b):
+    return x @ w.T + b, (x, w)
+
+
+def dense_backward(d_out, cache):
+    x, w = cache
+    return d_out @ w, d_out.T @ x, d_out.sum(axis=0)
+
+
+# ---------------------------------------------------------------- softmax cross-entropy
+
+def softmax_cross_entropy(z, y):
+    """Mean over the batch of -log softmax(z)[y], and its gradient (softmax(z) - onehot) / N."""
+    n = z.shape[0]
+    z_shifted = z - z.max(axis=1, keepdims=True)          # same softmax, no overflow
+    log_p = z_shifted - np.log(np.exp(z_shifted).sum(axis=1, keepdims=True))
+    loss = -log_p[np.arange(n), y].mean()
+    dz = np.exp(log_p)
+    dz[np.arange(n), y] -= 1
+    return loss, dz / n
+
+
+# ---------------------------------------------------------------- the whole network
+
+def forward(params, x):
+    """Logits of the network and the caches of every layer."""
+    a1, conv_cache = conv_forward(x, params["conv_w"], params["conv_b"])
+    h1, relu_cache = relu_forward(a1)
+    p1, pool_cache = maxpool_forward(h1)
+    flat = p1.reshape(len(x), -1)                          # NCHW flatten: (C, H, W) order
+    z, dense_cache = dense_forward(flat, params["dense_w"], params["dense_b"])
+    return z, (conv_cache, relu_cache, pool_cache, p1.shape, dense_cache)
+
+
+def reference_loss_and_grads(params, x, y):
+    """Loss of the batch and the gradient of every parameter, in the reference layout."""
+    z, (conv_cache, relu_cache, pool_cache, p1_shape, dense_cache) = forward(params, x)
+    loss, dz = softmax_cross_entropy(z, y)
+    d_flat, d_dense_w, d_dense_b = dense_backward(dz, dense_cache)
+    d_h1 = maxpool_backward(d_flat.reshape(p1_shape), pool_cache)
+    d_a1 = relu_backward(d_h1, relu_cache)
+    _, d_conv_w, d_conv_b = conv_backward(d_a1, conv_cache)
+    grads = {"conv_w": d_conv_w, "conv_b": d_conv_b, "dense_w": d_dense_w, "dense_b": d_dense_b}
+    return loss, grads
+
+
+def sgd_step(params, grads, learning_rate):
+    return {name: p - learning_rate * grads[name] for name, p in params.items()}
+
+
+def predict(params, x):
+    return forward(params, x)[0]

@@ -1,0 +1,38 @@
+"""Claims of the post "Back-propagation in PyTorch" (notebooks/2018-04-24-cnn-in-pytorch.ipynb)."""
+import pytest
+
+NAME = "2018-04-24-cnn-in-pytorch.ipynb"
+
+
+def test_float64_parity(notebook_claims):
+    c = notebook_claims(NAME)
+    # The series' bar is 1e-6 relative in float64; the post says "below 1e-13".
+    assert c["float64_grad_max_rel_err"] < 1e-13
+    assert c["float64_step_max_rel_err"] < 1e-13
+
+
+def test_float32_parity(notebook_claims):
+    assert notebook_claims(NAME)["float32_grad_max_rel_err"] < 1e-4
+
+
+def test_backward_mechanics(notebook_claims):
+    c = notebook_claims(NAME)
+    # A second backward() without zero_grad doubles .grad (same batch, same weights).
+    assert c["accumulated_ratio"] == pytest.approx(2.0, rel=1e-5)
+    # reduction="sum" makes gradients batch-size times larger.
+    assert c["sum_over_mean_ratio"] == pytest.approx(c["batch_size"], rel=1e-4)
+    # The nodes the post names when it reads the recorded graph.
+    for node in ["NllLossBackward0", "LogSoftmaxBackward0", "AddmmBackward0", "TBackward0",
+                 "ViewBackward0", "MaxPool2DWithIndicesBackward0", "ReluBackward0",
+                 "ConvolutionBackward0", "AccumulateGrad"]:
+        assert node in c["graph_nodes"]
+
+
+def test_training(notebook_claims):
+    c = notebook_claims(NAME)
+    assert c["test_accuracy"] >= 0.95
+    assert c["reference_test_accuracy"] >= 0.95
+    # "During the first epoch the batch losses differ by less than 1e-5"
+    assert c["first_epoch_max_loss_gap"] < 1e-5
+    # "the mean losses agree to better than 0.1 %"
+    assert c["epoch_mean_loss_max_rel_gap"] < 1e-3

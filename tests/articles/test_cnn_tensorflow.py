@@ -1,0 +1,55 @@
+"""Claims of the post 2018-04-25-cnn-in-tensorflow."""
+import pytest
+
+NOTEBOOK = "2018-04-25-cnn-in-tensorflow.ipynb"
+ROWS = ["loss"] + [f"grad {k}" for k in ("conv_w", "conv_b", "dense_w", "dense_b")] \
+    + [f"{k} after step" for k in ("conv_w", "conv_b", "dense_w", "dense_b")]
+
+
+@pytest.fixture(scope="module")
+def claims(notebook_claims):
+    return notebook_claims(NOTEBOOK)
+
+
+def test_parity_table_is_complete(claims):
+    for dtype in ("float64", "float32"):
+        assert sorted(claims["parity"][dtype]) == sorted(ROWS)
+
+
+def test_float64_parity(claims):
+    # "every tensor should agree to better than 1e-6 relative" ... "within a few units of rounding"
+    for name, err in claims["parity"]["float64"].items():
+        assert err["rel"] < 1e-6, name
+        assert err["rel"] < 1e-12, name
+
+
+def test_float32_parity(claims):
+    for name, err in claims["parity"]["float32"].items():
+        assert err["rel"] < 1e-4, name
+
+
+def test_tf_function_matches_eager_and_traces_once(claims):
+    assert claims["graph_vs_eager_max_abs"] < 1e-6
+    assert claims["traces"] == 1
+    assert claims["steps"] > 100
+
+
+def test_training(claims):
+    assert claims["test_accuracy"] >= 0.95
+    assert claims["last_epoch_loss"] < claims["first_epoch_loss"] / 10
+
+
+def test_dense_layout_pitfall(claims):
+    assert claims["dense_right_max_abs"] < 1e-5        # permuted weight: the reference network
+    assert claims["dense_wrong_max_abs"] > 0.1          # plain transpose: something else
+    assert claims["dense_wrong_agreement"] < 0.9
+
+
+def test_sum_versus_mean(claims):
+    for name, ratio in claims["sum_over_mean_ratios"].items():
+        assert ratio == pytest.approx(claims["batch_size"], rel=1e-5), name
+
+
+def test_padding(claims):
+    assert claims["pad_same_vs_explicit_stride1"] < 1e-6
+    assert claims["pad_same_vs_explicit_stride2"] > 1e-2

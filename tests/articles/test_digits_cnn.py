@@ -1,0 +1,158 @@
+"""Unit tests of the modules the CNN posts share (notebooks/digits_cnn.py, notebooks/numpy_cnn.py).
+
+Every framework post trusts these: the layout conversions must be exact permutations, the
+data split and the weights must be the same on every run, and the NumPy reference must
+compute the true gradient.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
+
+import digits_cnn as D  # noqa: E402
+import numpy_cnn as N  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def split():
+    return D.load_digits_split()
+
+
+def test_split_shapes_dtypes_and_range(split):
+    x_train, y_train, x_test, y_test = split
+    assert x_train.dtype == np.float32 and x_test.dtype == np.float32
+    assert y_train.dtype == np.int64 and y_test.dtype == np.int64
+    assert x_train.shape == (D.TRAIN_SIZE, 1, 8, 8)
+    assert x_train.shape[0] + x_test.shape[0] == 1797
+    assert x_train.shape[0] % D.BATCH_SIZE == 0
+    assert 0 <= x_train.min() and x_train.max() <= 1 and x_train.max() == 1
+    assert set(np.unique(y_train)) == set(range(10)) == set(np.unique(y_test))
+
+
+def test_split_is_fixed_and_disjoint(split):
+    x_train, y_train, x_test, y_test = split
+    again = D.load_digits_split()
+    for a, b in zip(split, again):
+        np.testing.assert_array_equal(a, b)
+    # The 1797 images of the data set are all distinct, so comparing pixels compares examples.
+    train = {im.tobytes() for im in x_train}
+    test = {im.tobytes() for im in x_test}
+    assert len(train) == len(x_train) and len(test) == len(x_test)
+    assert not train & test
+
+
+def test_split_uses_every_image_once(split):
+    x_train, _, x_test, _ = split
+    from sklearn.datasets import load_digits
+    images = np.sort((load_digits().images / 16.0).astype(np.float32).reshape(1797, -1), axis=0)
+    ours = np.sort(np.concatenate([x_train, x_test]).reshape(1797, -1), axis=0)
+    np.testing.assert_array_equal(images, ours)
+
+
+def test_initial_weights_are_deterministic_and_shaped():
+    a, b = D.initial_weights(), D.initial_weights()
+    shapes = {"conv_w": (8, 1, 3, 3), "conv_b": (8,), "dense_w": (10, 128), "dense_b": (10,)}
+    assert set(a) == set(D.PARAM_NAMES) == set(shapes)
+    for name, shape in shapes.items():
+        assert a[name].shape == shape and a[name].dtype == np.float32
+        np.testing.assert_array_equal(a[name], b[name])
+        assert np.abs(a[name]).max() > 0
+    w64 = D.initial_weights(np.float64)
+    for name in shapes:
+        assert w64[name].dtype == np.float64
+        np.testing.assert_array_equal(w64[name].astype(np.float32), a[name])
+
+
+def test_batch_order_is_a_fixed_permutation_per_epoch():
+    n = D.TRAIN_SIZE
+    o0 = D.batch_order(n, 0)
+    np.testing.assert_array_equal(np.sort(o0), np.arange(n))
+    np.testing.assert_array_equal(o0, D.batch_order(n, 0))
+    assert not np.array_equal(o0, D.batch_order(n, 1))
+    b = D.batches(n, 3)
+    assert len(b) == n // D.BATCH_SIZE and all(len(i) == D.BATCH_SIZE for i in b)
+    np.testing.assert_array_equal(np.concatenate(b), D.batch_order(n, 3))
+
+
+def test_layout_conversions_round_trip():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 5, 7))
+    assert D.nchw_to_nhwc(x).shape == (2, 5, 7, 3)
+    np.testing.assert_array_equal(D.nhwc_to_nchw(D.nchw_to_nhwc(x)), x)
+    assert D.nchw_to_nhwc(x)[1, 4, 6, 2] == x[1, 2, 4, 6]
+    w = rng.normal(size=(8, 3, 3, 2))          # O, I, kH, kW
+    hwio = D.oihw_to_hwio(w)
+    assert hwio.shape == (3, 2, 3, 8) and hwio[2, 1, 0, 7] == w[7, 0, 2, 1]
+    np.testing.assert_array_equal(D.hwio_to_oihw(hwio), w)
+    dense = rng.normal(size=(10, 128))
+    kernel = D.dense_to_channels_last(dense)
+    assert kernel.shape == (128, 10)
+    np.testing.assert_array_equal(D.dense_from_channels_last(kernel), dense)
+
+
+def test_channels_last_dense_computes_the_same_layer():
+    """x_NHWC.flatten() @ kernel == x_NCHW.flatten() @ W^T, checked by direct summation."""
+    rng = np.random.default_rng(1)
+    c, h, w = D.CHANNELS, D.HEIGHT, D.WIDTH
+    feature_map = rng.normal(size=(3, c, h, w))
+    dense = rng.normal(size=(10, c * h * w))
+    # Direct computation: out[n, o] = sum over (c, h, w) of W[o, (c, h, w)] * x[n, c, h, w].
+    direct = np.zeros((3, 10))
+    for n in range(3):
+        for o in range(10):
+            for ci in range(c):
+                for hi in range(h):
+                    for wi in range(w):
+                        direct[n, o] += dense[o, (ci * h + hi) * w + wi] * feature_map[n, ci, hi, wi]
+    nchw = feature_map.reshape(3, -1) @ dense.T
+    nhwc = D.nchw_to_nhwc(feature_map).reshape(3, -1) @ D.dense_to_channels_last(dense)
+    np.testing.assert_allclose(nchw, direct, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(nhwc, direct, rtol=1e-12, atol=1e-12)
+    # Forgetting the permutation (a plain transpose) gives a different layer.
+    wrong = D.nchw_to_nhwc(feature_map).reshape(3, -1) @ dense.T
+    assert np.max(np.abs(wrong - direct)) > 1e-1
+
+
+def test_max_errors():
+    ref = np.array([1.0, -2.0, 1e-9])
+    assert D.max_errors(ref, ref) == (0.0, 0.0)
+    abs_err, rel_err = D.max_errors(ref + np.array([0, 0, 1e-6]), ref)
+    assert abs_err == pytest.approx(1e-6) and rel_err == pytest.approx(5e-7)
+
+
+def test_reference_gradients_match_central_differences(split):
+    x_train, y_train, _, _ = split
+    params = D.initial_weights(np.float64)
+    x, y = x_train[:4].astype(np.float64), y_train[:4]
+    _, grads = N.reference_loss_and_grads(params, x, y)
+    rng = np.random.default_rng(0)
+    h = 1e-5
+    for name in D.PARAM_NAMES:
+        for flat in rng.choice(params[name].size, size=min(6, params[name].size), replace=False):
+            i = np.unravel_index(flat, params[name].shape)
+            plus = {k: v.copy() for k, v in params.items()}
+            minus = {k: v.copy() for k, v in params.items()}
+            plus[name][i] += h
+            minus[name][i] -= h
+            numeric = (N.reference_loss_and_grads(plus, x, y)[0]
+                       - N.reference_loss_and_grads(minus, x, y)[0]) / (2 * h)
+            assert abs(numeric - grads[name][i]) <= 1e-6 * max(1.0, abs(numeric)), (name, i)
+
+
+def test_conv_matches_direct_loops():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 2, 5, 4))
+    w = rng.normal(size=(3, 2, 3, 3))
+    b = rng.normal(size=3)
+    out, _ = N.conv_forward(x, w, b)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    direct = np.zeros((2, 3, 5, 4))
+    for n in range(2):
+        for o in range(3):
+            for i in range(5):
+                for j in range(4):
+                    direct[n, o, i, j] = np.sum(xp[n, :, i:i + 3, j:j + 3] * w[o]) + b[o]
+    np.testing.assert_allclose(out, direct, rtol=1e-12, atol=1e-12)
