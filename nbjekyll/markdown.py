@@ -79,7 +79,7 @@ MATH = re.compile(
     r"|(?P<bracket>\\\[(?P<b>.+?)\\\])"
     r"|(?P<env>\\begin\{(?P<envname>[A-Za-z]+\*?)\}(?P<e>.*?)\\end\{(?P=envname)\})"
     r"|(?P<paren>\\\((?P<p>.+?)\\\))"
-    r"|(?P<inline>(?<![\\$])\$(?P<i>[^\s$](?:[^$\n]|\\\$)*?(?<![\s\\]))\$(?!\d))",
+    r"|(?P<inline>(?<![\\$])\$(?P<i>[^\s$](?:[^$\n]|\n(?![ \t]*\n)|\\\$)*?(?<![\s\\]))\$(?!\d))",
     re.DOTALL,
 )
 
@@ -103,7 +103,8 @@ def rewrite_math(text: str) -> tuple[str, int]:
         out.append(text[pos:match.start()])
         count += 1
         if match.group("inline") is not None:
-            out.append(f"$${match.group('i')}$$")
+            # kramdown's inline math must stay on one line of its paragraph.
+            out.append("$$" + " ".join(match.group("i").split("\n")) + "$$")
         elif match.group("paren") is not None:
             out.append(f"$${match.group('p').strip()}$$")
         else:

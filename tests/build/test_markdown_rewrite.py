@@ -13,6 +13,8 @@ def rewrite(text):
     ("$5 and $10", "$5 and $10"),
     ("cost $5$", "cost $$5$$"),  # a digit may open math; only a digit right after the closing $ stops it
     ("$1$2", "$1$2"),
+    ("a $x +\ny$ b", "a $$x + y$$ b"),  # inline math may wrap onto the next line…
+    ("a $x\n\ny$ b", "a $x\n\ny$ b"),  # …but never across a blank line
     ("\\$x\\$", "\\$x\\$"),
     ("`$x$`", "`$x$`"),
     ("``a ` $x$ ``", "``a ` $x$ ``"),
