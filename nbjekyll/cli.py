@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .config import default_jobs, load_config
 from .errors import BuildError, UsageError
-from .pipeline import BuildOptions, run_build, select_notebooks
+from .pipeline import BuildOptions, Builder, run_build, select_notebooks
 from .progress import Progress
 
 
@@ -41,6 +41,9 @@ def parser(default_site: Path) -> argparse.ArgumentParser:
                                                         "and the notebook's own setting; default 600)")
     p.add_argument("--force", action="store_true", help="execute even where a cached result exists")
     p.add_argument("--jobs", type=positive_int, help="notebooks to execute at once (default: the number of cores)")
+    p.add_argument("--explain", action="store_true",
+                   help="execute nothing; say for each notebook whether it is up to date, or what would "
+                        "be re-rendered or executed, and why")
     return p
 
 
@@ -52,6 +55,14 @@ def main(argv: list[str] | None = None, default_site: Path | None = None) -> int
         paths = select_notebooks(config, args.notebooks, Path.cwd())
         jobs = args.jobs or config.jobs or default_jobs()
         progress = Progress()
+        if args.explain:
+            builder = Builder(config, BuildOptions(force=args.force), progress)
+            results = builder.explain(paths)
+            for result in results:
+                progress.line(f"{result.notebook}: {result.status}" if result.ok else str(result.error))
+                for warning in result.warnings:
+                    progress.line(f"{result.notebook}: warning: {warning}", error=True)
+            return 0 if all(r.ok for r in results) else 1
         results = run_build(config, paths, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs), progress)
         progress.summary(results)
         return 0 if all(r.ok for r in results) else 1

@@ -92,7 +92,8 @@ def _coalesce_streams(outputs: list) -> list:
 
 
 class _Converter:
-    def __init__(self, source: SourceNotebook, executed: Any, config: Config):
+    def __init__(self, source: SourceNotebook, executed: Any, config: Config, built_from: dict | None = None):
+        self.built_from = built_from
         self.source = source
         self.nb = executed
         self.config = config
@@ -313,6 +314,8 @@ class _Converter:
                 front_matter["excerpt"] = front_matter["description"]
             else:
                 front_matter["excerpt_separator"] = ""
+        if self.built_from is not None:
+            front_matter["built_from"] = self.built_from
         return front_matter
 
     def post(self) -> Post:
@@ -322,5 +325,6 @@ class _Converter:
                     body=body, images=dict(sorted(self.images.items())), warnings=self.warnings)
 
 
-def convert(source: SourceNotebook, executed: Any, config: Config) -> Post:
-    return _Converter(source, executed, config).post()
+def convert(source: SourceNotebook, executed: Any, config: Config, built_from: dict | None = None) -> Post:
+    """The post; ``built_from`` (the inputs it was made from) goes into its front matter."""
+    return _Converter(source, executed, config, built_from).post()

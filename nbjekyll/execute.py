@@ -7,6 +7,8 @@ failure the partly executed notebook is saved there and the error names the cell
 """
 from __future__ import annotations
 
+import ast
+import json
 import logging
 import os
 import signal
@@ -26,9 +28,52 @@ from .errors import CellError, CellFailure, NotebookError
 from .sources import SourceNotebook
 
 # The kernel starts with this IPython profile: fixed matplotlib settings, nothing from the user's ~/.ipython.
-STARTUP = """\
-# Written by nbjekyll. Kernels of the build start with this profile instead of ~/.ipython,
-# so a person's own start-up scripts cannot change what a post shows.
+STARTUP = r"""
+# Written by nbjekyll. Kernels of the build start with this profile instead of ~/.ipython, so a
+# person's own start-up scripts cannot change what a post shows. It also notes which files
+# under the site the notebook reads, so the build knows when to run it again.
+def _nbjekyll_track_files():
+    import json, os, sys, types
+    site = os.path.realpath(os.environ.get("NBJEKYLL_SITE", "/nonexistent"))
+    ignored = [os.path.realpath(p) for p in os.environ.get("NBJEKYLL_IGNORE", "").split(os.pathsep) if p]
+    read, written = set(), set()
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+    def under_site(path):
+        return path.startswith(site + os.sep) and not any(path.startswith(i + os.sep) for i in ignored)
+
+    def on_event(event, args):
+        if event != "open" or not args or isinstance(args[0], int):
+            return
+        try:
+            path = os.path.realpath(os.fsdecode(args[0]))
+        except (TypeError, ValueError):
+            return
+        if not under_site(path):
+            return
+        mode, flags = args[1], args[2] if len(args) > 2 else 0
+        writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool((flags or 0) & write_flags)
+        (written if writing else read).add(path)
+
+    def report():
+        found = set(read - written)
+        for module in list(sys.modules.values()):
+            path = getattr(module, "__file__", None)
+            if isinstance(path, str):
+                path = os.path.realpath(path)
+                if under_site(path) and "site-packages" not in path:
+                    found.add(path)
+        found = {p for p in found if os.path.isfile(p) and "__pycache__" not in p}
+        return json.dumps(sorted(os.path.relpath(p, site) for p in found))
+
+    tracker = types.ModuleType("_nbjekyll_tracker")
+    tracker.report = report
+    sys.modules["_nbjekyll_tracker"] = tracker
+    sys.addaudithook(on_event)
+
+
+_nbjekyll_track_files()
+del _nbjekyll_track_files
 """
 
 MATPLOTLIBRC = "svg.hashsalt: nbjekyll\n"
@@ -36,6 +81,12 @@ MATPLOTLIBRC = "svg.hashsalt: nbjekyll\n"
 quiet_log = logging.getLogger("nbjekyll.nbclient")
 quiet_log.addHandler(logging.NullHandler())
 quiet_log.propagate = False
+
+
+@dataclass
+class Executed:
+    notebook: Any
+    files: list[str]  # site-relative paths of local modules imported and files read
 
 
 @dataclass(frozen=True)
@@ -66,6 +117,7 @@ def kernel_environment(config: Config, settings: ExecutionSettings) -> dict[str,
         "NUMEXPR_NUM_THREADS": threads,
         "VECLIB_MAXIMUM_THREADS": threads,
         "NBJEKYLL_SITE": str(config.site),
+        "NBJEKYLL_IGNORE": os.pathsep.join(str(p) for p in (config.build_dir, config.posts_dir, config.images_dir)),
     })
     env.update(config.kernel_env)
     return env
@@ -144,7 +196,7 @@ class Interrupted(Exception):
 
 async def execute(source: SourceNotebook, config: Config, settings: ExecutionSettings,
                   on_cell: Callable[[int, int], None] | None = None,
-                  kernels: RunningKernels | None = None) -> Any:
+                  kernels: RunningKernels | None = None) -> Executed:
     """Execute the notebook and return the executed copy; raise a NotebookError naming what failed."""
     nb = source.for_execution()
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
@@ -183,6 +235,7 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
         try:
             await client.async_execute(env=kernel_environment(config, settings),
                                        stdout=kernel_log, stderr=kernel_log)
+            files = await _files_used(client)
         except Exception as exc:
             if kernels.stopping:
                 raise Interrupted() from None
@@ -193,7 +246,18 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
         finally:
             await _stop_kernel(client, km)
             kernels.managers.discard(km)
-    return nb
+    return Executed(nb, files)
+
+
+async def _files_used(client: NotebookClient) -> list[str]:
+    """Ask the kernel, once every cell has run, which site files it imported or read."""
+    msg_id = client.kc.execute("", silent=True, store_history=False,
+                               user_expressions={"files": "__import__('_nbjekyll_tracker').report()"})
+    reply = await client.async_wait_for_reply(msg_id)
+    result = ((reply or {}).get("content", {}).get("user_expressions") or {}).get("files", {})
+    if result.get("status") != "ok":
+        return []  # a kernel for another language, or one started without the profile
+    return json.loads(ast.literal_eval(result["data"]["text/plain"]))
 
 
 async def _stop_kernel(client: NotebookClient, km: Any) -> None:

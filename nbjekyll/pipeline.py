@@ -8,19 +8,21 @@ shuts every kernel down before the build exits.
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Config
+from .cache import Cache, Plan, current_inputs, declared_dependencies, plan, with_cached_outputs
+from .config import Config, default_jobs
 from .convert import convert
 from .errors import BuildInterrupted, NotebookError, UsageError
 from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
 from .progress import Progress, Result
-from .sources import read_notebook
-from .write import SiteLock, write_post
+from .sources import SourceNotebook, read_notebook
+from .write import SiteLock, read_front_matter, write_post
 
 
 @dataclass(frozen=True)
@@ -68,53 +70,125 @@ class Builder:
         self.progress = progress
         self.claimed_names: dict[str, str] = {}
         self.kernels = RunningKernels()
+        self.cache = Cache(config)
 
     def timeout_for(self, notebook_timeout: int | None) -> int:
         return self.options.timeout or notebook_timeout or self.config.timeout
 
-    async def build_one(self, path: Path) -> Result:
+    def read(self, path: Path) -> SourceNotebook:
+        source = read_notebook(path, self.config)
+        rel = source.rel
+        for key in (source.post_name, source.slug):
+            other = self.claimed_names.setdefault(key, rel)
+            if other != rel:
+                raise NotebookError(rel, f"{other} already produces the post or image folder {key!r}; "
+                                         "rename one of them")
+        return source
+
+    def plan(self, source: SourceNotebook) -> Plan:
+        recorded, images_ok = recorded_inputs(self.config, source)
+        return plan(source, self.config, recorded, self.cache, force=self.options.force, images_ok=images_ok)
+
+    def flush_cache_warnings(self, rel: str) -> list[str]:
+        warnings, self.cache.warnings = self.cache.warnings, []
+        return warnings
+
+    async def build_one(self, path: Path, threads: int) -> Result:
         rel = self.config.rel(path)
         start = time.monotonic()
         cells = 0
+        warnings: list[str] = []
         try:
-            source = read_notebook(path, self.config)
-            for key in (source.post_name, source.slug):
-                other = self.claimed_names.setdefault(key, rel)
-                if other != rel:
-                    raise NotebookError(rel, f"{other} already produces the post or image folder {key!r}; "
-                                             "rename one of them")
-            cells = sum(c.cell_type == "code" and not o.has("skip-execution")
-                        for c, o in zip(source.nb.cells, source.options))
-            self.progress.started(rel, f"executing {cells} code cell{'s' if cells != 1 else ''}")
-            settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=self.threads())
-            executed = await execute(source, self.config, settings,
-                                     on_cell=lambda i, n: self.progress.cell(rel, i, n), kernels=self.kernels)
-            post = convert(source, executed, self.config)
+            source = self.read(path)
+            decision = self.plan(source)
+            warnings += self.flush_cache_warnings(rel)
+            if decision.action == "up to date":
+                result = Result(rel, "up to date", 0, time.monotonic() - start, warnings)
+                self.progress.finished(result)
+                return result
+            if decision.action == "execute":
+                cells = sum(c.cell_type == "code" and not o.has("skip-execution")
+                            for c, o in zip(source.nb.cells, source.options))
+                self.progress.started(rel, f"executing {cells} code cell{'s' if cells != 1 else ''} "
+                                           f"({'; '.join(decision.reasons)})")
+                settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=threads)
+                executed = await execute(source, self.config, settings, kernels=self.kernels,
+                                         on_cell=lambda i, n: self.progress.cell(rel, i, n))
+                files = set(executed.files) | declared_dependencies(source, self.config)
+                files.discard(source.rel)
+                inputs = current_inputs(source, self.config, files)
+                self.cache.store(source, executed.notebook, inputs)
+                notebook, status = executed.notebook, "built"
+            else:
+                self.progress.started(rel, f"re-rendering ({'; '.join(decision.reasons)})")
+                notebook, status = with_cached_outputs(source, decision.cached.executed), "rendered"
+                inputs = decision.inputs
+            post = convert(source, notebook, self.config, built_from=inputs.for_front_matter())
             if self.kernels.stopping:
                 raise Interrupted()
             write_post(self.config, post, rel)
-            result = Result(rel, "built", cells, time.monotonic() - start, post.warnings)
+            result = Result(rel, status, cells, time.monotonic() - start, warnings + post.warnings)
         except NotebookError as exc:
-            result = Result(rel, "failed", cells, time.monotonic() - start, error=str(exc))
+            result = Result(rel, "failed", cells, time.monotonic() - start, warnings, error=str(exc))
         except Interrupted:
             return Result(rel, "interrupted", cells, time.monotonic() - start)
         self.progress.finished(result)
         return result
 
-    def threads(self) -> int:
-        from .config import default_jobs
-        return max(1, default_jobs() // max(1, self.options.jobs))
-
     async def build_all(self, paths: list[Path]) -> list[Result]:
-        limit = asyncio.Semaphore(self.options.jobs)
+        """Shared notebooks run ``jobs`` at a time, each kernel with its share of the cores;
+        notebooks marked ``exclusive: true`` (benchmarks) then run one by one with every core."""
+        cores = default_jobs()
+        jobs = self.options.jobs
+        limit = asyncio.Semaphore(jobs)
+        exclusive = {p for p in paths if _is_exclusive(p, self.config)}
 
         async def one(path: Path) -> Result:
             async with limit:
                 if self.kernels.stopping:
                     return Result(self.config.rel(path), "interrupted")
-                return await self.build_one(path)
+                return await self.build_one(path, max(1, cores // jobs))
 
-        return list(await asyncio.gather(*(one(p) for p in paths)))
+        results = dict(zip([p for p in paths if p not in exclusive],
+                           await asyncio.gather(*(one(p) for p in paths if p not in exclusive))))
+        for path in paths:
+            if path in exclusive:
+                results[path] = (Result(self.config.rel(path), "interrupted") if self.kernels.stopping
+                                 else await self.build_one(path, cores))
+        return [results[p] for p in paths]
+
+    def explain(self, paths: list[Path]) -> list[Result]:
+        results = []
+        for path in paths:
+            rel = self.config.rel(path)
+            try:
+                decision = self.plan(self.read(path))
+                results.append(Result(rel, decision.describe(), warnings=self.flush_cache_warnings(rel)))
+            except NotebookError as exc:
+                results.append(Result(rel, "failed", error=str(exc)))
+        return results
+
+
+def _is_exclusive(path: Path, config: Config) -> bool:
+    try:
+        return read_notebook(path, config).exclusive
+    except NotebookError:
+        return False  # build_one reports the problem
+
+
+def recorded_inputs(config: Config, source: SourceNotebook) -> tuple[dict | None, bool]:
+    """The ``built_from`` record of the notebook's current post, and whether its images are all there."""
+    post = config.posts_dir / f"{source.post_name}.md"
+    front_matter = read_front_matter(post) if post.exists() else None
+    if not front_matter or front_matter.get("notebook") != source.rel:
+        return None, True
+    text = post.read_text(encoding="utf-8")
+    folder = config.images_dir / source.slug
+    names = re.findall(r"'/" + re.escape(config.rel(config.images_dir)) + "/" + re.escape(source.slug) +
+                       r"/([0-9a-f]{16}\.[a-z]+)'", text)
+    images_ok = all((folder / name).is_file() for name in names)
+    recorded = front_matter.get("built_from")
+    return (recorded if isinstance(recorded, dict) else None), images_ok
 
 
 class _Terminated(BaseException):

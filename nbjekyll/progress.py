@@ -71,7 +71,9 @@ class Progress:
             self.running.pop(result.notebook, None)
         for warning in result.warnings:
             self.line(f"{result.notebook}: warning: {warning}", error=True)
-        if result.ok:
+        if result.status == "up to date":
+            self.line(f"{result.notebook}: up to date")
+        elif result.ok:
             self.line(f"{result.notebook}: {result.status} in {result.seconds:.1f} s")
         else:
             self.line(str(result.error), error=True)

@@ -23,7 +23,7 @@ FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 HEADING = re.compile(r"^# +(?P<title>.+?)\s*#*\s*$")
 OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
 # Front-matter keys the build tool reads itself and does not pass on to the post.
-TOOL_KEYS = ("depends", "timeout")
+TOOL_KEYS = ("depends", "timeout", "exclusive")
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ class SourceNotebook:
     kernel_name: str = "python3"
     timeout: int | None = None
     depends: list[str] = field(default_factory=list)
+    exclusive: bool = False  # run alone, with every core (benchmarks)
 
     @property
     def post_name(self) -> str:
@@ -246,4 +247,5 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
     kernel_name = nb.metadata.get("kernelspec", {}).get("name") or "python3"
     return SourceNotebook(path=path, rel=rel, nb=nb, date=date, slug=slug, front_matter=front_matter,
                           front_matter_cell=front_matter_cell, title_heading=title_heading,
-                          options=options, kernel_name=kernel_name, timeout=timeout, depends=depends)
+                          options=options, kernel_name=kernel_name, timeout=timeout, depends=depends,
+                          exclusive=front_matter.get("exclusive") is True)

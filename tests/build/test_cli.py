@@ -83,7 +83,7 @@ def test_progress_lines_and_summary_table(site):
     site.add("title_from_heading.ipynb", "2021-01-01-one.ipynb")
     run = site.build()
     lines = run.out.splitlines()
-    assert lines[0] == "notebooks/2021-01-01-one.ipynb: executing 1 code cell"
+    assert lines[0] == "notebooks/2021-01-01-one.ipynb: executing 1 code cell (never built)"
     assert lines[1].startswith("notebooks/2021-01-01-one.ipynb: built in ")
     assert lines[3].split() == ["notebook", "result", "cells", "seconds"]
     assert lines[4].split()[:3] == ["notebooks/2021-01-01-one.ipynb", "built", "1"]

@@ -1,0 +1,285 @@
+"""Decide what a notebook needs: nothing, a re-render, or a run — and say why.
+
+Two keys per notebook. The **execution key** covers what can change the outputs: the code
+cells, their execution switches, the kernel, the Python version, ``requirements.txt``, the
+cache format, and the content of every local file the notebook depends on (modules it
+imported, files it read, ``depends:`` globs). The **render key** covers everything else
+that shapes the post: Markdown, tags, front matter, the tool's converter and template.
+
+Each post records its inputs in its front matter (``built_from``), so a fresh clone knows
+whether its committed posts are current without any cache; the execution cache in the
+build folder holds the executed notebook, so a prose edit re-renders without a kernel.
+"""
+from __future__ import annotations
+
+import copy
+import glob
+import hashlib
+import json
+import os
+import platform
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .config import Config
+from .sources import SourceNotebook, split_cell_options
+
+CACHE_FORMAT = 2
+TOOL_FILES = ("convert.py", "markdown.py", "templates/post.md.j2")
+EXECUTION_TAGS = ("skip-execution", "raises-exception")
+
+
+def digest(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str | None:
+    try:
+        return digest(path.read_bytes())
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def python_version() -> str:
+    return platform.python_version()
+
+
+@dataclass
+class Inputs:
+    """What a notebook's post was built from, as recorded in the post and the cache."""
+
+    code: str
+    render: str
+    requirements: str | None
+    python: str
+    files: dict[str, str | None] = field(default_factory=dict)
+    code_cells: list[list] = field(default_factory=list)  # [1-based cell position, digest, kind]
+    render_cells: list[list] = field(default_factory=list)
+
+    def for_front_matter(self) -> dict:
+        return {"code": self.code, "render": self.render, "requirements": self.requirements,
+                "python": self.python, "files": dict(sorted(self.files.items()))}
+
+    def execution_key(self) -> str:
+        return digest(json.dumps([CACHE_FORMAT, self.code, self.requirements, self.python,
+                                  sorted(self.files.items())]))
+
+
+CELL_KINDS = {"markdown": "Markdown", "code": "code", "raw": "raw"}
+
+
+def code_cells(source: SourceNotebook) -> list[list]:
+    cells = []
+    for index, (cell, options) in enumerate(zip(source.nb.cells, source.options)):
+        if cell.cell_type != "code":
+            continue
+        _, code = split_cell_options(cell.source)
+        switches = [tag for tag in EXECUTION_TAGS if options.has(tag)]
+        cells.append([index + 1, digest(json.dumps([code, switches])), "code"])
+    return cells
+
+
+def render_cells(source: SourceNotebook) -> list[list]:
+    cells = []
+    for index, cell in enumerate(source.nb.cells):
+        shown = {k: v for k, v in cell.items() if k not in ("outputs", "execution_count", "id")}
+        kind = "front matter" if index == source.front_matter_cell else CELL_KINDS.get(cell.cell_type, "")
+        cells.append([index + 1, digest(json.dumps(shown, sort_keys=True, default=str)), kind])
+    return cells
+
+
+def tool_digest() -> str:
+    here = Path(__file__).parent
+    return digest(b"".join((here / name).read_bytes() for name in TOOL_FILES))
+
+
+def current_inputs(source: SourceNotebook, config: Config, files: dict[str, str | None]) -> Inputs:
+    """The inputs as they are now, for a notebook whose dependencies are ``files`` (paths only used)."""
+    cells = code_cells(source)
+    rendered = render_cells(source)
+    config_part = [config.front_matter, config.output_max_lines, config.rel(config.images_dir),
+                   config.kernel_env, tool_digest(), CACHE_FORMAT]
+    return Inputs(
+        code=digest(json.dumps([source.kernel_name, cells, config.kernel_env])),
+        render=digest(json.dumps([rendered, config_part], sort_keys=True, default=str)),
+        requirements=file_digest(config.site / "requirements.txt"),
+        python=python_version(),
+        files={path: file_digest(config.site / path) for path in sorted(files)},
+        code_cells=cells,
+        render_cells=rendered,
+    )
+
+
+def declared_dependencies(source: SourceNotebook, config: Config) -> set[str]:
+    """The files matched now by the front matter's ``depends:`` globs (relative to the notebook)."""
+    found = set()
+    for pattern in source.depends:
+        for match in glob.glob(str(source.path.parent / pattern), recursive=True):
+            path = Path(match).resolve()
+            if path.is_file() and path.is_relative_to(config.site):
+                found.add(config.rel(path))
+    return found
+
+
+# -- the cache in the build folder ------------------------------------------------------------
+
+@dataclass
+class CacheEntry:
+    executed: Any
+    record: dict
+
+
+class Cache:
+    def __init__(self, config: Config):
+        self.config = config
+        self.root = config.build_dir / "cache"
+        self.warnings: list[str] = []
+
+    def folder(self, source: SourceNotebook) -> Path:
+        return self.root / source.path.stem
+
+    def load(self, source: SourceNotebook) -> CacheEntry | None:
+        """The cached execution, or None; a damaged or outdated entry is removed, never trusted."""
+        folder = self.folder(source)
+        if not folder.exists():
+            return None
+        try:
+            record = json.loads((folder / "record.json").read_text(encoding="utf-8"))
+            if record.get("format") != CACHE_FORMAT:
+                self.discard(source, f"the cache of {source.rel} is from an older format "
+                                     f"({record.get('format')!r}, now {CACHE_FORMAT}); it will be rebuilt")
+                return None
+            with open(folder / "executed.ipynb", encoding="utf-8") as handle:
+                executed = nbformat.read(handle, as_version=4)
+            if record.get("notebook") != source.rel or not isinstance(record.get("execution_key"), str):
+                raise ValueError("record does not match")
+        except (OSError, ValueError, KeyError, TypeError, nbformat.reader.NotJSONError, json.JSONDecodeError) as exc:
+            self.discard(source, f"the cache of {source.rel} is corrupt ({type(exc).__name__}); it will be rebuilt")
+            return None
+        return CacheEntry(executed, record)
+
+    def discard(self, source: SourceNotebook, warning: str | None = None) -> None:
+        if warning:
+            self.warnings.append(warning)
+        shutil.rmtree(self.folder(source), ignore_errors=True)
+
+    def store(self, source: SourceNotebook, executed: Any, inputs: Inputs) -> None:
+        folder = self.folder(source)
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        with open(tmp / "executed.ipynb", "w", encoding="utf-8") as handle:
+            nbformat.write(executed, handle)
+        record = {"format": CACHE_FORMAT, "notebook": source.rel, "execution_key": inputs.execution_key(),
+                  "inputs": {**inputs.for_front_matter(), "code_cells": inputs.code_cells,
+                             "render_cells": inputs.render_cells}}
+        (tmp / "record.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+
+
+def with_cached_outputs(source: SourceNotebook, executed: Any) -> Any:
+    """The current source notebook carrying the outputs of a cached run of the same code cells."""
+    merged = copy.deepcopy(source.nb)
+    ran = [c for c in executed.cells if c.cell_type == "code"]
+    for cell, old in zip((c for c in merged.cells if c.cell_type == "code"), ran):
+        cell.outputs = old.get("outputs", [])
+        cell.execution_count = old.get("execution_count")
+    merged.metadata["language_info"] = executed.metadata.get("language_info", {})
+    return merged
+
+
+# -- the decision ---------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    action: str  # "up to date", "render", "execute"
+    reasons: list[str]
+    cached: CacheEntry | None = None
+    inputs: Inputs | None = None  # the current inputs, with the last known dependency files
+
+    def describe(self) -> str:
+        if self.action == "up to date":
+            return "up to date"
+        verb = "will re-render" if self.action == "render" else "will execute"
+        return f"{verb} ({'; '.join(self.reasons)})"
+
+
+def _cell_changes(old: list, new: list) -> list[str]:
+    """Say which cells differ, as people number them (1-based position in the notebook)."""
+    old_map = {c[0]: (c[1], c[2]) for c in old}
+    new_map = {c[0]: (c[1], c[2]) for c in new}
+
+    def name(position, kind):
+        return "the front matter" if kind == "front matter" else f"{kind} cell {position}"
+
+    changes = []
+    for position, (value, kind) in new_map.items():
+        if position not in old_map:
+            changes.append(f"{name(position, kind)} added")
+        elif old_map[position][0] != value:
+            changes.append(f"{name(position, kind)} changed")
+    changes += [f"{name(p, k)} removed" for p, (_, k) in old_map.items() if p not in new_map]
+    return changes[:3] + ([f"{len(changes) - 3} more cells changed"] if len(changes) > 3 else [])
+
+
+def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: Cache,
+         force: bool = False, images_ok: bool = True) -> Plan:
+    """What to do with one notebook, given the ``built_from`` record of its current post (or None)."""
+    entry = cache.load(source)
+    cache_inputs = (entry.record.get("inputs") or {}) if entry else {}
+    known_files = set((recorded or {}).get("files") or cache_inputs.get("files") or {})
+    known_files |= declared_dependencies(source, config)
+    inputs = current_inputs(source, config, known_files)
+    if force:
+        return Plan("execute", ["--force"], None, inputs)
+
+    baseline = recorded or cache_inputs
+    reasons: list[str] = []
+    if not baseline:
+        reasons.append("never built")
+    else:
+        if baseline.get("code") != inputs.code:
+            detail = _cell_changes(cache_inputs.get("code_cells", []), inputs.code_cells) \
+                if cache_inputs.get("code_cells") else []
+            reasons += detail or ["code cells or kernel changed"]
+        if baseline.get("requirements") != inputs.requirements:
+            reasons.append("requirements.txt changed")
+        if baseline.get("python") != inputs.python:
+            reasons.append(f"Python {baseline.get('python')} → {inputs.python}")
+        old_files = baseline.get("files") or {}
+        for path, value in inputs.files.items():
+            if path not in old_files:
+                reasons.append(f"{path} added")
+            elif value is None:
+                reasons.append(f"{path} removed")
+            elif old_files[path] != value:
+                reasons.append(f"{path} changed")
+    cache_valid = entry is not None and entry.record["execution_key"] == inputs.execution_key()
+    if reasons:
+        if cache_valid:  # e.g. a change was undone: the cached run is the right one
+            return Plan("render", reasons + ["outputs from the cache"], entry, inputs)
+        return Plan("execute", reasons, None, inputs)
+
+    render_reasons = []
+    if recorded is None:
+        render_reasons.append("post missing")
+    elif not images_ok:
+        render_reasons.append("an image of the post is missing")
+    if baseline.get("render") != inputs.render:
+        if cache_inputs.get("render_cells"):
+            render_reasons += _cell_changes(cache_inputs["render_cells"], inputs.render_cells) or \
+                ["front matter, tags or settings changed"]
+        else:
+            render_reasons.append("Markdown, tags, settings or the build tool changed")
+    if not render_reasons:
+        return Plan("up to date", [], entry, inputs)
+    if cache_valid:
+        return Plan("render", render_reasons, entry, inputs)
+    return Plan("execute", render_reasons + ["no cached outputs"], None, inputs)
