@@ -1,0 +1,67 @@
+# Local preview and checks of the notebook blog.
+#   make setup   install Jekyll, Chromium (apt, only what is missing) and the Python requirements
+#   make build   execute the notebooks into _posts/ + img/, then jekyll build into _site/
+#   make serve   build, then serve on http://127.0.0.1:4000/<baseurl>/ with live reload
+#   make test    run the whole test suite (tests/site needs jekyll + chromium)
+#   make clean   remove what build/serve/test leave behind (not _posts/ and img/, which are committed)
+
+SHELL   := /bin/bash
+PYTHON  ?= python3
+JEKYLL  ?= jekyll
+HOST    ?= 127.0.0.1
+PORT    ?= 4000
+SITE    ?= _site
+PYTEST_ARGS ?=
+BUILD   ?= $(PYTHON) build.py
+
+# The same packages CI installs (.github/workflows/site.yml)
+APT_PACKAGES := jekyll jekyll-theme-minima ruby-jekyll-feed ruby-jekyll-seo-tag ruby-jekyll-sitemap \
+                ruby-kramdown-parser-gfm ruby-rouge chromium
+
+# No Gemfile: never let Jekyll try Bundler (the gem registry may be unreachable)
+export JEKYLL_NO_BUNDLER_REQUIRE := true
+
+.PHONY: setup posts build serve test test-site clean clean-all
+
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "apt: all packages already installed"; \
+	else \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "apt: installing$$missing"; \
+	  $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends $$missing; \
+	fi
+	$(PYTHON) -m pip install -r requirements.txt
+
+posts:
+	$(BUILD)
+
+build: posts
+	$(JEKYLL) build --destination $(SITE)
+
+# build.py --watch re-executes a notebook when it changes; jekyll then reloads the page.
+# Until build.py has --watch, serve only the site and say how to refresh posts.
+serve: build
+	@if $(BUILD) --help 2>/dev/null | grep -q -- '--watch'; then \
+	  $(BUILD) --watch & watcher=$$!; \
+	  trap 'kill $$watcher 2>/dev/null' EXIT; \
+	else \
+	  echo "note: build.py has no --watch yet; run 'make posts' after editing a notebook"; \
+	fi; \
+	$(JEKYLL) serve --livereload --host $(HOST) --port $(PORT) --destination $(SITE)
+
+test:
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+test-site:
+	$(PYTHON) -m pytest tests/site $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(SITE) .jekyll-cache .jekyll-metadata .sass-cache tests/screenshots .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# also the build tool's execution cache: the next build executes every notebook again
+clean-all: clean
+	rm -rf _build
