@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ import nbformat
 
 from .config import Config
 from .sources import SourceNotebook, split_cell_options
+from .write import read_front_matter
 
 CACHE_FORMAT = 2
 TOOL_FILES = ("convert.py", "markdown.py", "templates/post.md.j2")
@@ -229,10 +231,14 @@ def _cell_changes(old: list, new: list) -> list[str]:
     return changes[:3] + ([f"{len(changes) - 3} more cells changed"] if len(changes) > 3 else [])
 
 
-def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: Cache,
-         force: bool = False, images_ok: bool = True) -> Plan:
-    """What to do with one notebook, given the ``built_from`` record of its current post (or None)."""
-    entry = cache.load(source)
+def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: Cache | None,
+         force: bool = False, images_ok: bool = True, environment: bool = True) -> Plan:
+    """What to do with one notebook, given the ``built_from`` record of its current post (or None).
+
+    Without a cache (``--check``) only the committed record is compared; ``environment=False``
+    leaves out the Python version, which says nothing about the notebook's content.
+    """
+    entry = cache.load(source) if cache else None
     cache_inputs = (entry.record.get("inputs") or {}) if entry else {}
     known_files = set((recorded or {}).get("files") or cache_inputs.get("files") or {})
     known_files |= declared_dependencies(source, config)
@@ -251,7 +257,7 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
             reasons += detail or ["code cells or kernel changed"]
         if baseline.get("requirements") != inputs.requirements:
             reasons.append("requirements.txt changed")
-        if baseline.get("python") != inputs.python:
+        if environment and baseline.get("python") != inputs.python:
             reasons.append(f"Python {baseline.get('python')} → {inputs.python}")
         old_files = baseline.get("files") or {}
         for path, value in inputs.files.items():
@@ -283,3 +289,18 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
     if cache_valid:
         return Plan("render", render_reasons, entry, inputs)
     return Plan("execute", render_reasons + ["no cached outputs"], None, inputs)
+
+
+def recorded_inputs(config: Config, source: SourceNotebook) -> tuple[dict | None, bool]:
+    """The ``built_from`` record of the notebook's current post, and whether its images are all there."""
+    post = config.posts_dir / f"{source.post_name}.md"
+    front_matter = read_front_matter(post) if post.exists() else None
+    if not front_matter or front_matter.get("notebook") != source.rel:
+        return None, True
+    text = post.read_text(encoding="utf-8")
+    folder = config.images_dir / source.slug
+    names = re.findall(r"'/" + re.escape(config.rel(config.images_dir)) + "/" + re.escape(source.slug) +
+                       r"/([0-9a-f]{16}\.[a-z]+)'", text)
+    images_ok = all((folder / name).is_file() for name in names)
+    recorded = front_matter.get("built_from")
+    return (recorded if isinstance(recorded, dict) else None), images_ok

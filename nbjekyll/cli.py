@@ -12,8 +12,8 @@ from pathlib import Path
 
 from .config import default_jobs, load_config
 from .errors import BuildError, UsageError
-from .pipeline import BuildOptions, Builder, run_build, select_notebooks
 from .progress import Progress
+from .selection import select_notebooks
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +41,10 @@ def parser(default_site: Path) -> argparse.ArgumentParser:
                                                         "and the notebook's own setting; default 600)")
     p.add_argument("--force", action="store_true", help="execute even where a cached result exists")
     p.add_argument("--jobs", type=positive_int, help="notebooks to execute at once (default: the number of cores)")
+    p.add_argument("--check", action="store_true",
+                   help="execute nothing; exit 1 listing every post that is missing, stale or orphaned, "
+                        "and every notebook committed with outputs")
+    p.add_argument("--strip", action="store_true", help="remove outputs from the notebooks (in place) and exit")
     p.add_argument("--explain", action="store_true",
                    help="execute nothing; say for each notebook whether it is up to date, or what would "
                         "be re-rendered or executed, and why")
@@ -54,6 +58,20 @@ def main(argv: list[str] | None = None, default_site: Path | None = None) -> int
         config = load_config(args.site)
         paths = select_notebooks(config, args.notebooks, Path.cwd())
         jobs = args.jobs or config.jobs or default_jobs()
+        if args.check:
+            from .check import check_site
+            problems = check_site(config, paths)
+            for problem in problems:
+                print(problem)
+            print(f"{len(paths)} notebook{'s' if len(paths) != 1 else ''} checked: "
+                  + (f"{len(problems)} problem{'s' if len(problems) != 1 else ''}" if problems else "all posts current"))
+            return 1 if problems else 0
+        if args.strip:
+            from .check import strip_outputs
+            for rel in strip_outputs(config, paths):
+                print(f"{rel}: outputs removed")
+            return 0
+        from .pipeline import BuildOptions, Builder, run_build  # starts no kernel, but imports nbclient
         progress = Progress()
         if args.explain:
             builder = Builder(config, BuildOptions(force=args.force), progress)

@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 import yaml
-from nbconvert.filters import strip_ansi
+
 
 from .config import Config
 from .errors import NotebookError
@@ -76,6 +76,7 @@ def cut_lines(text: str, limit: int) -> str:
 
 def terminal_text(text: str) -> str:
     """What a terminal would show: ANSI codes gone, carriage-return overwrites applied."""
+    from nbconvert.filters import strip_ansi  # imported on first use: --check never needs it
     text = strip_ansi(text)
     return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
 

@@ -8,21 +8,21 @@ shuts every kernel down before the build exits.
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import Cache, Plan, current_inputs, declared_dependencies, plan, with_cached_outputs
+from .cache import (Cache, Plan, current_inputs, declared_dependencies, plan, recorded_inputs,
+                    with_cached_outputs)
 from .config import Config, default_jobs
 from .convert import convert
-from .errors import BuildInterrupted, NotebookError, UsageError
+from .errors import BuildInterrupted, NotebookError
 from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
 from .progress import Progress, Result
 from .sources import SourceNotebook, read_notebook
-from .write import SiteLock, read_front_matter, write_post
+from .write import SiteLock, write_post
 
 
 @dataclass(frozen=True)
@@ -30,37 +30,6 @@ class BuildOptions:
     timeout: int | None = None  # the --timeout override, above the notebook's and the config's
     force: bool = False
     jobs: int = 1
-
-
-def find_notebooks(config: Config) -> list[Path]:
-    if not config.notebooks_dir.is_dir():
-        return []
-    found = [p for p in config.notebooks_dir.rglob("*.ipynb")
-             if not any(part.startswith(".") for part in p.relative_to(config.notebooks_dir).parts)]
-    return sorted(found, key=lambda p: p.relative_to(config.notebooks_dir).as_posix())
-
-
-def select_notebooks(config: Config, requested: list[str], cwd: Path) -> list[Path]:
-    """The notebooks named on the command line, checked; all of them when none are named."""
-    if not requested:
-        return find_notebooks(config)
-    chosen: list[Path] = []
-    for name in requested:
-        path = (cwd / name).resolve()
-        if not path.is_relative_to(config.notebooks_dir):
-            # Also accept a path relative to the site, e.g. notebooks/x.ipynb with --site elsewhere.
-            alt = (config.site / name).resolve()
-            if alt.is_relative_to(config.notebooks_dir):
-                path = alt
-        if not path.is_relative_to(config.notebooks_dir):
-            raise UsageError(f"{name}: not in the site's notebook folder ({config.rel(config.notebooks_dir)}/)")
-        if path.suffix != ".ipynb":
-            raise UsageError(f"{name}: not a notebook (.ipynb)")
-        if not path.is_file():
-            raise UsageError(f"{name}: no such notebook")
-        if path not in chosen:
-            chosen.append(path)
-    return chosen
 
 
 class Builder:
@@ -100,15 +69,15 @@ class Builder:
         warnings: list[str] = []
         try:
             source = self.read(path)
+            cells = sum(c.cell_type == "code" and not o.has("skip-execution")
+                        for c, o in zip(source.nb.cells, source.options))
             decision = self.plan(source)
             warnings += self.flush_cache_warnings(rel)
             if decision.action == "up to date":
-                result = Result(rel, "up to date", 0, time.monotonic() - start, warnings)
+                result = Result(rel, "up to date", cells, time.monotonic() - start, warnings)
                 self.progress.finished(result)
                 return result
             if decision.action == "execute":
-                cells = sum(c.cell_type == "code" and not o.has("skip-execution")
-                            for c, o in zip(source.nb.cells, source.options))
                 self.progress.started(rel, f"executing {cells} code cell{'s' if cells != 1 else ''} "
                                            f"({'; '.join(decision.reasons)})")
                 settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=threads)
@@ -174,21 +143,6 @@ def _is_exclusive(path: Path, config: Config) -> bool:
         return read_notebook(path, config).exclusive
     except NotebookError:
         return False  # build_one reports the problem
-
-
-def recorded_inputs(config: Config, source: SourceNotebook) -> tuple[dict | None, bool]:
-    """The ``built_from`` record of the notebook's current post, and whether its images are all there."""
-    post = config.posts_dir / f"{source.post_name}.md"
-    front_matter = read_front_matter(post) if post.exists() else None
-    if not front_matter or front_matter.get("notebook") != source.rel:
-        return None, True
-    text = post.read_text(encoding="utf-8")
-    folder = config.images_dir / source.slug
-    names = re.findall(r"'/" + re.escape(config.rel(config.images_dir)) + "/" + re.escape(source.slug) +
-                       r"/([0-9a-f]{16}\.[a-z]+)'", text)
-    images_ok = all((folder / name).is_file() for name in names)
-    recorded = front_matter.get("built_from")
-    return (recorded if isinstance(recorded, dict) else None), images_ok
 
 
 class _Terminated(BaseException):

@@ -10,12 +10,15 @@ import fcntl
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from .config import Config
-from .convert import Post
 from .errors import NotebookError, SiteLockedError
+
+if TYPE_CHECKING:
+    from .convert import Post
 
 
 def _inside(path: Path, folder: Path) -> Path:
@@ -59,7 +62,7 @@ def image_folder(config: Config, slug: str) -> Path:
     return _inside(config.images_dir / slug, config.images_dir)
 
 
-def check_ownership(config: Config, post: Post, notebook_rel: str) -> None:
+def check_ownership(config: Config, post: "Post", notebook_rel: str) -> None:
     """Refuse to overwrite a post that another notebook, or a person, wrote."""
     target = post_path(config, post.name)
     if not target.exists():
@@ -73,7 +76,7 @@ def check_ownership(config: Config, post: Post, notebook_rel: str) -> None:
                                           f"{owner}; rename one of them")
 
 
-def write_post(config: Config, post: Post, notebook_rel: str) -> Path:
+def write_post(config: Config, post: "Post", notebook_rel: str) -> Path:
     check_ownership(config, post, notebook_rel)
     config.posts_dir.mkdir(parents=True, exist_ok=True)
     folder = image_folder(config, post.slug)

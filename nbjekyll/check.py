@@ -1,0 +1,106 @@
+"""``--check`` and ``--strip``: keep the committed site honest without executing anything.
+
+Posts and images are committed beside their notebooks, so CI and pre-commit can ask, in well
+under a second, whether every post is current against its notebook and the files it depends
+on, whether any post or image has lost its notebook, and whether a notebook was committed
+with outputs (sources stay output-free; ``--strip`` removes them).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+from .cache import plan, recorded_inputs
+from .config import Config
+from .errors import NotebookError
+from .sources import read_notebook
+from .write import read_front_matter
+
+GENERATED_IMAGE = re.compile(r"^[0-9a-f]{16}\.[a-z]+$")
+
+
+def has_outputs(nb) -> bool:
+    return any(c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+               for c in nb.cells)
+
+
+def check_site(config: Config, notebooks: list[Path]) -> list[str]:
+    problems: list[str] = []
+    slugs: dict[str, str] = {}
+    posts: set[Path] = set()
+    for path in notebooks:
+        try:
+            source = read_notebook(path, config)
+        except NotebookError as exc:
+            problems.append(str(exc))
+            continue
+        post = config.posts_dir / f"{source.post_name}.md"
+        posts.add(post)
+        slugs[source.slug] = source.post_name
+        if has_outputs(source.nb):
+            problems.append(f"{source.rel}: committed with outputs; run python build.py --strip {source.rel}")
+        recorded, images_ok = recorded_inputs(config, source)
+        if not post.exists():
+            problems.append(f"{config.rel(post)}: missing; run python build.py {source.rel}")
+            continue
+        decision = plan(source, config, recorded, cache=None, images_ok=images_ok, environment=False)
+        if decision.action != "up to date":
+            reasons = [r for r in decision.reasons if r != "no cached outputs"]
+            problems.append(f"{config.rel(post)}: stale against {source.rel} ({'; '.join(reasons)}); "
+                            f"run python build.py {source.rel}")
+        else:
+            problems += unused_images(config, post, source.slug)
+    problems += orphans(config, posts, slugs)
+    return problems
+
+
+def unused_images(config: Config, post: Path, slug: str) -> list[str]:
+    folder = config.images_dir / slug
+    if not folder.is_dir():
+        return []
+    text = post.read_text(encoding="utf-8")
+    return [f"{config.rel(image)}: not used by {config.rel(post)}" for image in sorted(folder.iterdir())
+            if image.is_file() and f"/{slug}/{image.name}'" not in text]
+
+
+def orphans(config: Config, posts: set[Path], slugs: dict[str, str]) -> list[str]:
+    found = []
+    if config.posts_dir.is_dir():
+        for post in sorted(config.posts_dir.glob("*.md")):
+            owner = (read_front_matter(post) or {}).get("notebook")
+            if owner and post not in posts and not (config.site / owner).exists():
+                found.append(f"{config.rel(post)}: orphan (its notebook {owner} no longer exists)")
+    if config.images_dir.is_dir():
+        for folder in sorted(p for p in config.images_dir.iterdir() if p.is_dir()):
+            generated = [f for f in folder.iterdir() if f.is_file() and GENERATED_IMAGE.match(f.name)]
+            if generated and folder.name not in slugs:
+                found.append(f"{config.rel(folder)}/: orphan images (no notebook makes a post with slug "
+                             f"{folder.name!r})")
+    return found
+
+
+def strip_outputs(config: Config, notebooks: list[Path]) -> list[str]:
+    """Remove outputs and execution counts in place; return the notebooks that changed."""
+    changed = []
+    for path in notebooks:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                nb = nbformat.read(handle, as_version=nbformat.NO_CONVERT)
+        except Exception as exc:
+            raise NotebookError(config.rel(path), f"cannot strip: not a valid notebook ({exc})") from None
+        if not has_outputs(nb) and not nb.metadata.get("widgets"):
+            continue
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+                cell.execution_count = None
+                cell.metadata.pop("execution", None)
+        nb.metadata.pop("widgets", None)
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            nbformat.write(nb, handle)
+        tmp.replace(path)
+        changed.append(config.rel(path))
+    return changed

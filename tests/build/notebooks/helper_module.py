@@ -1,0 +1,2 @@
+"""Imported by tracks_dependencies.ipynb."""
+VALUE = "module value 1"

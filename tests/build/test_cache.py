@@ -1,0 +1,249 @@
+"""Fast rebuilds: only what changed is executed, every decision is explained, --check and --strip."""
+import json
+import shutil
+import time
+
+import nbformat
+import pytest
+
+from conftest import NOTEBOOKS
+
+NAME = "2021-02-01-deps"
+NOTEBOOK = f"notebooks/{NAME}.ipynb"
+
+
+@pytest.fixture
+def deps_site(site):
+    site.add("tracks_dependencies.ipynb", f"{NAME}.ipynb")
+    for name in ("helper_module.py", "data.txt"):
+        shutil.copy(NOTEBOOKS / name, site.root / "notebooks" / name)
+    (site.root / "notebooks" / "extra").mkdir()
+    (site.root / "notebooks" / "extra" / "a.txt").write_text("declared 1\n")
+    (site.root / "requirements.txt").write_text("numpy\n")
+    run = site.build()
+    assert run.code == 0, run.err
+    return site
+
+
+def runs(site) -> int:
+    """How many times the notebook's first code cell has executed (it appends to runs.log)."""
+    return (site.root / "notebooks" / "runs.log").read_text().count("run")
+
+
+def edit(site, position, new_source):
+    path = site.root / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[position - 1].source = new_source
+    nbformat.write(nb, path)
+
+
+def explain(site) -> str:
+    run = site.build("--explain")
+    assert run.code == 0, run.err
+    return run.out.strip()
+
+
+def test_dependencies_are_recorded_in_the_post(deps_site):
+    text = deps_site.post(NAME)
+    for path in ("notebooks/helper_module.py", "notebooks/data.txt", "notebooks/extra/a.txt"):
+        assert f"    {path}: " in text
+    assert "notebooks/runs.log:" not in text  # written by the notebook itself: an output, not an input
+    assert "module value 1" in text and "data value 1" in text
+
+
+def test_nothing_changed_means_no_kernel(deps_site):
+    assert explain(deps_site) == f"{NOTEBOOK}: up to date"
+    run = deps_site.build()
+    assert f"{NOTEBOOK}: up to date" in run.out
+    assert runs(deps_site) == 1
+
+
+def test_prose_edit_re_renders_without_executing(deps_site):
+    edit(deps_site, 2, "Some *edited* prose.")
+    assert explain(deps_site) == f"{NOTEBOOK}: will re-render (Markdown cell 2 changed)"
+    run = deps_site.build()
+    assert f"{NOTEBOOK}: re-rendering (Markdown cell 2 changed)" in run.out
+    assert runs(deps_site) == 1
+    assert "Some *edited* prose." in deps_site.post(NAME)
+    assert "module value 1" in deps_site.post(NAME)  # outputs come from the cache
+
+
+def test_presentation_tag_re_renders_without_executing(deps_site):
+    path = deps_site.root / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].metadata["tags"] = ["remove-input"]
+    nbformat.write(nb, path)
+    assert explain(deps_site) == f"{NOTEBOOK}: will re-render (code cell 4 changed)"
+    deps_site.build()
+    assert runs(deps_site) == 1
+    assert "import helper_module" not in deps_site.post(NAME)
+
+
+def test_front_matter_edit_re_renders(deps_site):
+    edit(deps_site, 1, '---\ntitle: Dependencies, renamed\ndepends: ["extra/*.txt"]\n---')
+    assert explain(deps_site) == f"{NOTEBOOK}: will re-render (the front matter changed)"
+    deps_site.build()
+    assert runs(deps_site) == 1
+
+
+def test_code_edit_executes(deps_site):
+    edit(deps_site, 4, "import helper_module\nprint(helper_module.VALUE, 'again')")
+    assert explain(deps_site) == f"{NOTEBOOK}: will execute (code cell 4 changed)"
+    deps_site.build()
+    assert runs(deps_site) == 2
+    assert "module value 1 again" in deps_site.post(NAME)
+
+
+def test_imported_module_edit_executes(deps_site):
+    (deps_site.root / "notebooks" / "helper_module.py").write_text('VALUE = "module value 2"\n')
+    assert explain(deps_site) == f"{NOTEBOOK}: will execute (notebooks/helper_module.py changed)"
+    deps_site.build()
+    assert runs(deps_site) == 2
+    assert "module value 2" in deps_site.post(NAME)
+
+
+def test_data_file_edit_executes(deps_site):
+    (deps_site.root / "notebooks" / "data.txt").write_text("data value 2\n")
+    assert explain(deps_site) == f"{NOTEBOOK}: will execute (notebooks/data.txt changed)"
+    deps_site.build()
+    assert runs(deps_site) == 2
+    assert "data value 2" in deps_site.post(NAME)
+
+
+def test_declared_glob_executes_on_edit_and_on_new_file(deps_site):
+    (deps_site.root / "notebooks" / "extra" / "a.txt").write_text("declared 2\n")
+    assert explain(deps_site) == f"{NOTEBOOK}: will execute (notebooks/extra/a.txt changed)"
+    deps_site.build()
+    assert runs(deps_site) == 2
+    (deps_site.root / "notebooks" / "extra" / "b.txt").write_text("new\n")
+    assert explain(deps_site) == f"{NOTEBOOK}: will execute (notebooks/extra/b.txt added)"
+    deps_site.build()
+    assert runs(deps_site) == 3
+
+
+def test_requirements_edit_executes(deps_site):
+    (deps_site.root / "requirements.txt").write_text("numpy==2.0\n")
+    assert explain(deps_site) == f"{NOTEBOOK}: will execute (requirements.txt changed)"
+
+
+def test_force_re_executes_only_the_named_notebook(deps_site):
+    deps_site.add("title_from_heading.ipynb", "2021-02-02-other.ipynb")
+    deps_site.build()
+    run = deps_site.build("--force", NOTEBOOK)
+    assert f"{NOTEBOOK}: executing 3 code cells (--force)" in run.out
+    assert "2021-02-02-other" not in run.out
+    assert runs(deps_site) == 2
+    run = deps_site.build("--force")
+    assert "2021-02-02-other.ipynb: executing 1 code cell (--force)" in run.out
+    assert runs(deps_site) == 3
+
+
+def test_deleted_post_is_re_rendered_from_the_cache(deps_site):
+    (deps_site.root / "_posts" / f"{NAME}.md").unlink()
+    assert explain(deps_site) == f"{NOTEBOOK}: will re-render (post missing)"
+    deps_site.build()
+    assert runs(deps_site) == 1
+
+
+def test_corrupt_cache_is_rebuilt_with_a_warning(deps_site):
+    edit(deps_site, 2, "New prose.")
+    (deps_site.root / "_build" / "cache" / NAME / "executed.ipynb").write_text("{ not json")
+    run = deps_site.build()
+    assert (f"{NOTEBOOK}: warning: the cache of {NOTEBOOK} is corrupt (NotJSONError); it will be rebuilt"
+            in run.err)
+    assert runs(deps_site) == 2
+    assert deps_site.build("--explain").out.strip() == f"{NOTEBOOK}: up to date"
+
+
+def test_cache_from_an_older_format_is_not_trusted(deps_site):
+    edit(deps_site, 2, "New prose.")
+    record = deps_site.root / "_build" / "cache" / NAME / "record.json"
+    data = json.loads(record.read_text())
+    data["format"] = 1
+    record.write_text(json.dumps(data))
+    run = deps_site.build()
+    assert f"the cache of {NOTEBOOK} is from an older format (1, now 2); it will be rebuilt" in run.err
+    assert runs(deps_site) == 2
+
+
+def test_jobs_do_not_change_the_output(site):
+    for name, as_name in [("plot.ipynb", "2021-01-01-plot.ipynb"), ("math.ipynb", "2021-01-02-math.ipynb"),
+                          ("outputs.ipynb", "2021-01-03-outputs.ipynb")]:
+        site.add(name, as_name)
+    assert site.build("--jobs", "1").code == 0
+    one = site.snapshot()
+    assert site.build("--jobs", "2", "--force").code == 0
+    assert site.snapshot() == one
+
+
+# -- --check ------------------------------------------------------------------------------------
+
+def check(site):
+    started = time.monotonic()
+    run = site.build("--check")
+    return run, time.monotonic() - started
+
+
+def test_check_passes_on_a_fresh_build(deps_site):
+    run, _ = check(deps_site)
+    assert run.code == 0
+    assert run.out == "1 notebook checked: all posts current\n"
+
+
+def test_check_passes_without_the_cache(deps_site):
+    shutil.rmtree(deps_site.root / "_build")
+    assert check(deps_site)[0].code == 0
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda s: edit(s, 2, "Changed prose."), "Markdown, tags, settings or the build tool changed"),
+    (lambda s: edit(s, 4, "print(1)"), "code cells or kernel changed"),
+    (lambda s: (s.root / "notebooks" / "helper_module.py").write_text("VALUE = 3\n"),
+     "notebooks/helper_module.py changed"),
+    (lambda s: (s.root / "notebooks" / "data.txt").write_text("x\n"), "notebooks/data.txt changed"),
+    (lambda s: (s.root / "notebooks" / "extra" / "c.txt").write_text("x\n"), "notebooks/extra/c.txt added"),
+])
+def test_check_reports_each_kind_of_staleness(deps_site, change, reason):
+    change(deps_site)
+    run, _ = check(deps_site)
+    assert run.code == 1
+    assert (f"_posts/{NAME}.md: stale against {NOTEBOOK} ({reason}); run python build.py {NOTEBOOK}\n"
+            in run.out)
+
+
+def test_check_reports_missing_posts_orphans_unused_images_and_outputs(deps_site):
+    deps_site.add("plot.ipynb", "2021-02-03-plot.ipynb")
+    deps_site.build()
+    (deps_site.root / "notebooks" / "2021-02-03-plot.ipynb").unlink()
+    (deps_site.root / "img" / NAME.split("-", 3)[3]).mkdir(exist_ok=True)
+    (deps_site.root / "img" / "deps" / "0123456789abcdef.png").write_bytes(b"x")
+    deps_site.add("title_from_heading.ipynb", "2021-02-04-never-built.ipynb")
+    path = deps_site.root / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="saved\n")]
+    nbformat.write(nb, path)
+    run, _ = check(deps_site)
+    assert run.code == 1
+    assert run.out.splitlines() == [
+        f"{NOTEBOOK}: committed with outputs; run python build.py --strip {NOTEBOOK}",
+        "img/deps/0123456789abcdef.png: not used by _posts/2021-02-01-deps.md",
+        "_posts/2021-02-04-never-built.md: missing; run python build.py notebooks/2021-02-04-never-built.ipynb",
+        "_posts/2021-02-03-plot.md: orphan (its notebook notebooks/2021-02-03-plot.ipynb no longer exists)",
+        "img/plot/: orphan images (no notebook makes a post with slug 'plot')",
+        "2 notebooks checked: 5 problems",
+    ]
+
+
+def test_strip_removes_outputs_in_place(deps_site):
+    path = deps_site.root / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="saved\n")]
+    nb.cells[2].execution_count = 3
+    nbformat.write(nb, path)
+    run = deps_site.build("--strip")
+    assert run.code == 0
+    assert run.out == f"{NOTEBOOK}: outputs removed\n"
+    stripped = nbformat.read(path, as_version=4)
+    assert stripped.cells[2].outputs == [] and stripped.cells[2].execution_count is None
+    assert deps_site.build("--strip").out == ""
+    assert check(deps_site)[0].code == 0
