@@ -41,49 +41,82 @@ def parser(default_site: Path) -> argparse.ArgumentParser:
                                                         "and the notebook's own setting; default 600)")
     p.add_argument("--force", action="store_true", help="execute even where a cached result exists")
     p.add_argument("--jobs", type=positive_int, help="notebooks to execute at once (default: the number of cores)")
-    p.add_argument("--check", action="store_true",
-                   help="execute nothing; exit 1 listing every post that is missing, stale or orphaned, "
-                        "and every notebook committed with outputs")
-    p.add_argument("--strip", action="store_true", help="remove outputs from the notebooks (in place) and exit")
-    p.add_argument("--explain", action="store_true",
-                   help="execute nothing; say for each notebook whether it is up to date, or what would "
-                        "be re-rendered or executed, and why")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--explain", action="store_true",
+                      help="execute nothing; say for each notebook whether it is up to date, or what would "
+                           "be re-rendered or executed, and why")
+    mode.add_argument("--check", action="store_true",
+                      help="execute nothing; exit 1 listing every post that is missing, stale or orphaned, "
+                           "and every notebook committed with outputs")
+    mode.add_argument("--strip", action="store_true", help="remove outputs from the notebooks (in place) and exit")
+    mode.add_argument("--watch", action="store_true",
+                      help="build, then rebuild whatever a saved notebook or a changed dependency makes stale, "
+                           "until Ctrl-C")
     return p
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def check(config, paths: list[Path]) -> int:
+    from .check import check_site
+    problems = check_site(config, paths)
+    for problem in problems:
+        print(problem)
+    summary = _plural(len(problems), "problem") if problems else "all posts current"
+    print(f"{_plural(len(paths), 'notebook')} checked: {summary}")
+    return 1 if problems else 0
+
+
+def strip(config, paths: list[Path]) -> int:
+    from .check import strip_outputs
+    for rel in strip_outputs(config, paths):
+        print(f"{rel}: outputs removed")
+    return 0
+
+
+def explain(config, paths: list[Path], args) -> int:
+    from .pipeline import BuildOptions, Builder
+    progress = Progress()
+    results = Builder(config, BuildOptions(force=args.force), progress).explain(paths)
+    for result in results:
+        progress.line(f"{result.notebook}: {result.status}" if result.ok else str(result.error))
+        for warning in result.warnings:
+            progress.line(f"{result.notebook}: warning: {warning}", error=True)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def build(config, paths: list[Path], args) -> int:
+    from .pipeline import BuildOptions, run_build  # imports nbclient: only when building
+    progress = Progress()
+    jobs = args.jobs or config.jobs or default_jobs()
+    if args.watch:
+        from .watch import watch
+        options = BuildOptions(timeout=args.timeout, jobs=jobs)
+
+        def build_once() -> None:
+            progress.summary(run_build(config, select_notebooks(config, args.notebooks, Path.cwd()),
+                                       options, progress))
+
+        return watch(config, args.notebooks, Path.cwd(), build_once, progress)
+    results = run_build(config, paths, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs), progress)
+    progress.summary(results)
+    return 0 if all(r.ok for r in results) else 1
+
+
 def main(argv: list[str] | None = None, default_site: Path | None = None) -> int:
-    default_site = default_site or Path.cwd()
     try:
-        args = parser(default_site).parse_args(argv)
+        args = parser(default_site or Path.cwd()).parse_args(argv)
         config = load_config(args.site)
         paths = select_notebooks(config, args.notebooks, Path.cwd())
-        jobs = args.jobs or config.jobs or default_jobs()
         if args.check:
-            from .check import check_site
-            problems = check_site(config, paths)
-            for problem in problems:
-                print(problem)
-            print(f"{len(paths)} notebook{'s' if len(paths) != 1 else ''} checked: "
-                  + (f"{len(problems)} problem{'s' if len(problems) != 1 else ''}" if problems else "all posts current"))
-            return 1 if problems else 0
+            return check(config, paths)
         if args.strip:
-            from .check import strip_outputs
-            for rel in strip_outputs(config, paths):
-                print(f"{rel}: outputs removed")
-            return 0
-        from .pipeline import BuildOptions, Builder, run_build  # starts no kernel, but imports nbclient
-        progress = Progress()
+            return strip(config, paths)
         if args.explain:
-            builder = Builder(config, BuildOptions(force=args.force), progress)
-            results = builder.explain(paths)
-            for result in results:
-                progress.line(f"{result.notebook}: {result.status}" if result.ok else str(result.error))
-                for warning in result.warnings:
-                    progress.line(f"{result.notebook}: warning: {warning}", error=True)
-            return 0 if all(r.ok for r in results) else 1
-        results = run_build(config, paths, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs), progress)
-        progress.summary(results)
-        return 0 if all(r.ok for r in results) else 1
+            return explain(config, paths, args)
+        return build(config, paths, args)
     except BuildError as exc:
         print(f"error: {exc}" if exc.exit_code == 2 else str(exc), file=sys.stderr)
         return exc.exit_code

@@ -247,3 +247,35 @@ def test_strip_removes_outputs_in_place(deps_site):
     assert stripped.cells[2].outputs == [] and stripped.cells[2].execution_count is None
     assert deps_site.build("--strip").out == ""
     assert check(deps_site)[0].code == 0
+
+
+# -- --watch ------------------------------------------------------------------------------------
+
+def wait_for(condition, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_watch_rebuilds_on_save_and_when_a_module_changes(deps_site):
+    import signal
+    process = deps_site.build_subprocess("--watch")
+    try:
+        post = deps_site.root / "_posts" / f"{NAME}.md"
+        assert wait_for(lambda: "watching notebooks/" in (process.stdout.readline() or ""))
+        time.sleep(2)  # the first build: everything is up to date
+        edit(deps_site, 2, "Prose saved while watching.")
+        assert wait_for(lambda: "Prose saved while watching." in post.read_text())
+        assert runs(deps_site) == 1
+        (deps_site.root / "notebooks" / "helper_module.py").write_text('VALUE = "watched module"\n')
+        assert wait_for(lambda: "watched module" in post.read_text())
+        assert runs(deps_site) == 2
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "stopped watching" in out
+    assert "changed: notebooks/2021-02-01-deps.ipynb" in out
