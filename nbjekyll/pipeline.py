@@ -78,6 +78,8 @@ class Builder:
                 self.progress.finished(result)
                 return result
             if decision.action == "execute":
+                # A broken link or missing image fails now, not after minutes of execution.
+                convert(source, source.for_execution(), self.config)
                 self.progress.started(rel, f"executing {cells} code cell{'s' if cells != 1 else ''} "
                                            f"({'; '.join(decision.reasons)})")
                 settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=threads)

@@ -279,3 +279,18 @@ def test_watch_rebuilds_on_save_and_when_a_module_changes(deps_site):
     assert process.returncode == 0, err
     assert "stopped watching" in out
     assert "changed: notebooks/2021-02-01-deps.ipynb" in out
+
+
+def test_exclusive_notebook_runs_alone_with_every_core(site):
+    from nbjekyll.config import default_jobs
+    site.add("exclusive.ipynb", "2021-03-01-alone.ipynb")
+    site.add("shared.ipynb", "2021-03-02-shared-a.ipynb")
+    site.add("shared.ipynb", "2021-03-03-shared-b.ipynb")
+    assert site.build("--jobs", "2").code == 0
+    windows = [line.split() for line in (site.root / "notebooks" / "windows.log").read_text().splitlines()]
+    alone = next(w for w in windows if w[0] == "exclusive")
+    assert alone[3] == str(default_jobs())
+    for other in (w for w in windows if w[0] == "shared"):
+        assert float(other[2]) <= float(alone[1]) or float(other[1]) >= float(alone[2])
+        assert other[3] == str(max(1, default_jobs() // 2))
+    assert "exclusive" not in site.post("2021-03-01-alone").split("---")[1]
