@@ -254,7 +254,7 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
         if baseline.get("code") != inputs.code:
             detail = _cell_changes(cache_inputs.get("code_cells", []), inputs.code_cells) \
                 if cache_inputs.get("code_cells") else []
-            reasons += detail or ["code cells or kernel changed"]
+            reasons += detail or ["code cells, kernel or nbjekyll.kernel_env changed"]
         if baseline.get("requirements") != inputs.requirements:
             reasons.append("requirements.txt changed")
         if environment and baseline.get("python") != inputs.python:

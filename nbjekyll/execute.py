@@ -95,8 +95,18 @@ class ExecutionSettings:
     threads: int = 1
 
 
+# Only these variables pass from the build's environment to a kernel: where programs, libraries
+# and temporary files are, and the locale. Anything else a shell happens to export (a quick-mode
+# switch, a framework option) could change outputs without changing the cache key; settings a
+# notebook needs go in _config.yml's nbjekyll.kernel_env, which is part of the key.
+PASSED_THROUGH = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP",
+                  "PYTHONPATH", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "LD_LIBRARY_PATH",
+                  "SSL_CERT_FILE", "SSL_CERT_DIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR",
+                  "MPLCONFIGDIR", "PYENV_ROOT", "PYENV_VERSION")
+
+
 def kernel_environment(config: Config, settings: ExecutionSettings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "IPYTHON", "MPLBACKEND"))}
+    env = {k: v for k, v in os.environ.items() if k in PASSED_THROUGH or k.startswith("LC_")}
     profile = config.build_dir / "kernel"
     threads = str(settings.threads)
     env.update({

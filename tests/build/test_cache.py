@@ -197,7 +197,7 @@ def test_check_passes_without_the_cache(deps_site):
 
 @pytest.mark.parametrize("change, reason", [
     (lambda s: edit(s, 2, "Changed prose."), "Markdown, tags, settings or the build tool changed"),
-    (lambda s: edit(s, 4, "print(1)"), "code cells or kernel changed"),
+    (lambda s: edit(s, 4, "print(1)"), "code cells, kernel or nbjekyll.kernel_env changed"),
     (lambda s: (s.root / "notebooks" / "helper_module.py").write_text("VALUE = 3\n"),
      "notebooks/helper_module.py changed"),
     (lambda s: (s.root / "notebooks" / "data.txt").write_text("x\n"), "notebooks/data.txt changed"),
@@ -294,3 +294,19 @@ def test_exclusive_notebook_runs_alone_with_every_core(site):
         assert float(other[2]) <= float(alone[1]) or float(other[1]) >= float(alone[2])
         assert other[3] == str(max(1, default_jobs() // 2))
     assert "exclusive" not in site.post("2021-03-01-alone").split("---")[1]
+
+
+def test_kernels_see_only_a_fixed_environment(site, monkeypatch):
+    import nbformat as nbf
+    (site.root / "_config.yml").write_text((site.root / "_config.yml").read_text() +
+                                           "  kernel_env:\n    FROM_CONFIG: configured\n")
+    nb = nbf.v4.new_notebook()
+    nb.cells = [nbf.v4.new_code_cell("import os\nprint(os.environ.get('LEAKY_SWITCH'), os.environ.get('FROM_CONFIG'),"
+                                     " os.environ['PYTHONHASHSEED'])")]
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbf.write(nb, site.root / "notebooks" / "2021-04-01-env.ipynb")
+    monkeypatch.setenv("LEAKY_SWITCH", "quick")
+    assert site.build().code == 0
+    assert "None configured 0" in site.post("2021-04-01-env")
+    (site.root / "_config.yml").write_text((site.root / "_config.yml").read_text().replace("configured", "changed"))
+    assert site.build("--explain").out.strip() == "notebooks/2021-04-01-env.ipynb: will execute (code cells, kernel or nbjekyll.kernel_env changed)"
