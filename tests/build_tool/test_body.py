@@ -12,7 +12,7 @@ def body(text: str) -> str:
 
 
 def check_golden(name: str, text: str):
-    """Compare with tests/build/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead."""
+    """Compare with tests/build_tool/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead."""
     import os
     # The record of inputs changes with every edit of the tool; the cache tests cover it.
     text = re.sub(r"built_from:\n(  .*\n)+", "", text)

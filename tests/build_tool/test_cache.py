@@ -6,7 +6,7 @@ import time
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS
+from buildsite import NOTEBOOKS
 
 NAME = "2021-02-01-deps"
 NOTEBOOK = f"notebooks/{NAME}.ipynb"

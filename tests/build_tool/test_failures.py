@@ -183,3 +183,11 @@ def test_hand_written_post_is_never_overwritten(site):
     assert ("notebooks/2021-01-01-mine.ipynb: would overwrite _posts/2021-01-01-mine.md, which was not "
             "generated from a notebook; rename one of them") in run.err
     assert (site.root / "_posts" / "2021-01-01-mine.md").read_text().endswith("Hello\n")
+
+
+def test_file_that_is_not_utf8(site):
+    path = site.root / "notebooks" / "2021-01-01-latin1.ipynb"
+    path.write_bytes(b'{"cells": [], "metadata": {"title": "caf\xe9"}}')
+    run = site.build()
+    assert run.code == 1
+    assert "notebooks/2021-01-01-latin1.ipynb: cannot read the file: 'utf-8' codec can't decode byte 0xe9" in run.err

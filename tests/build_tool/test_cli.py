@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from conftest import ROOT
+from buildsite import ROOT
 
 
 def test_usage_error_exits_2_without_traceback(site):
@@ -68,7 +68,7 @@ def test_folders_are_configurable(site):
                                            "  notebooks_dir: src\n  posts_dir: out/posts\n  images_dir: media\n")
     (site.root / "src").mkdir()
     (site.root / "notebooks").rename(site.root / "src" / "unused")
-    from conftest import NOTEBOOKS
+    from buildsite import NOTEBOOKS
     import shutil
     shutil.copy(NOTEBOOKS / "plot.ipynb", site.root / "src" / "2021-01-01-plot.ipynb")
     run = site.build()

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import require_jekyll
+from buildsite import require_jekyll
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +14,7 @@ def rendered(tmp_path_factory):
     """Build one site with several behaviour notebooks, then `jekyll build` it under baseurl /blog."""
     require_jekyll()
     import shutil
-    from conftest import NOTEBOOKS, CONFIG
+    from buildsite import NOTEBOOKS, CONFIG
     from nbjekyll.cli import main
     root = tmp_path_factory.mktemp("jekyll") / "site"
     (root / "notebooks").mkdir(parents=True)

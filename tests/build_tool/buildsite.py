@@ -1,4 +1,8 @@
-"""A throwaway Jekyll site per test, and a way to run the build tool on it as a user would."""
+"""A throwaway Jekyll site for a test, and a way to run the build tool on it as a user would.
+
+(A module of its own, not conftest.py, so that test files can import it by a name no other
+test folder uses.)
+"""
 from __future__ import annotations
 
 import os
@@ -47,7 +51,7 @@ class Site:
         (root / "_config.yml").write_text(CONFIG)
 
     def add(self, test_notebook: str, as_name: str) -> Path:
-        """Copy a behaviour notebook from tests/build/notebooks into the site under a post name."""
+        """Copy a behaviour notebook from tests/build_tool/notebooks into the site under a post name."""
         target = self.root / "notebooks" / as_name
         shutil.copy(NOTEBOOKS / test_notebook, target)
         if test_notebook == "images_and_links.ipynb" and not (self.root / "notebooks" / "figures").exists():
@@ -76,11 +80,6 @@ class Site:
                 if path.is_file():
                     files[path.relative_to(self.root).as_posix()] = path.read_bytes()
         return files
-
-
-@pytest.fixture
-def site(tmp_path, capsys) -> Site:
-    return Site(tmp_path / "site", capsys)
 
 
 def jekyll_available() -> bool:
