@@ -2,8 +2,8 @@
 
 A failing notebook never stops the others and never touches its old post. The notebooks
 run concurrently (``jobs`` at a time) on one asyncio loop in a worker thread; the main
-thread only waits, so Ctrl-C and SIGTERM reach it at once and it cancels the work, which
-shuts every kernel down before the build exits.
+thread only waits, so Ctrl-C and SIGTERM reach it at once: it kills every kernel, lets the
+worker unwind without writing anything more, and only then exits.
 """
 from __future__ import annotations
 
@@ -58,9 +58,23 @@ class Builder:
         recorded, images_ok = recorded_inputs(self.config, source)
         return plan(source, self.config, recorded, self.cache, force=self.options.force, images_ok=images_ok)
 
-    def flush_cache_warnings(self, rel: str) -> list[str]:
+    def flush_cache_warnings(self) -> list[str]:
         warnings, self.cache.warnings = self.cache.warnings, []
         return warnings
+
+    async def run_kernel(self, source: SourceNotebook, decision: Plan, cells: int, threads: int):
+        """Execute the notebook, cache the run, and return it with the inputs it was made from."""
+        # A broken link or missing image fails now, not after minutes of execution.
+        convert(source, source.for_execution(), self.config)
+        self.progress.started(source.rel, f"executing {cells} code cell{'s' if cells != 1 else ''} "
+                                          f"({'; '.join(decision.reasons)})")
+        settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=threads)
+        executed = await execute(source, self.config, settings, kernels=self.kernels,
+                                 on_cell=lambda i, n: self.progress.cell(source.rel, i, n))
+        files = (set(executed.files) | declared_dependencies(source, self.config)) - {source.rel}
+        inputs = current_inputs(source, self.config, files)
+        self.cache.store(source, executed.notebook, inputs)
+        return executed.notebook, inputs
 
     async def build_one(self, path: Path, threads: int) -> Result:
         rel = self.config.rel(path)
@@ -72,28 +86,18 @@ class Builder:
             cells = sum(c.cell_type == "code" and not o.has("skip-execution")
                         for c, o in zip(source.nb.cells, source.options))
             decision = self.plan(source)
-            warnings += self.flush_cache_warnings(rel)
+            warnings += self.flush_cache_warnings()
             if decision.action == "up to date":
                 result = Result(rel, "up to date", cells, time.monotonic() - start, warnings)
                 self.progress.finished(result)
                 return result
             if decision.action == "execute":
-                # A broken link or missing image fails now, not after minutes of execution.
-                convert(source, source.for_execution(), self.config)
-                self.progress.started(rel, f"executing {cells} code cell{'s' if cells != 1 else ''} "
-                                           f"({'; '.join(decision.reasons)})")
-                settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=threads)
-                executed = await execute(source, self.config, settings, kernels=self.kernels,
-                                         on_cell=lambda i, n: self.progress.cell(rel, i, n))
-                files = set(executed.files) | declared_dependencies(source, self.config)
-                files.discard(source.rel)
-                inputs = current_inputs(source, self.config, files)
-                self.cache.store(source, executed.notebook, inputs)
-                notebook, status = executed.notebook, "built"
+                notebook, inputs = await self.run_kernel(source, decision, cells, threads)
+                status = "built"
             else:
                 self.progress.started(rel, f"re-rendering ({'; '.join(decision.reasons)})")
-                notebook, status = with_cached_outputs(source, decision.cached.executed), "rendered"
-                inputs = decision.inputs
+                notebook, inputs = with_cached_outputs(source, decision.cached.executed), decision.inputs
+                status = "rendered"
             post = convert(source, notebook, self.config, built_from=inputs.for_front_matter())
             if self.kernels.stopping:
                 raise Interrupted()
@@ -134,7 +138,7 @@ class Builder:
             rel = self.config.rel(path)
             try:
                 decision = self.plan(self.read(path))
-                results.append(Result(rel, decision.describe(), warnings=self.flush_cache_warnings(rel)))
+                results.append(Result(rel, decision.describe(), warnings=self.flush_cache_warnings()))
             except NotebookError as exc:
                 results.append(Result(rel, "failed", error=str(exc)))
         return results
