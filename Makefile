@@ -1,6 +1,7 @@
 # Local preview and checks of the notebook blog.
 #   make setup   install Jekyll, Chromium (apt, only what is missing) and the Python requirements
-#   make build   execute the notebooks into _posts/ + img/, then jekyll build into _site/
+#   make build   execute the notebooks that changed into _posts/ + img/, then jekyll build into _site/
+#   make rebuild the same, executing every notebook again (python build.py --force)
 #   make serve   build, then serve on http://127.0.0.1:4000/<baseurl>/ with live reload
 #   make test    run the whole test suite (tests/site needs jekyll + chromium)
 #   make clean   remove what build/serve/test leave behind (not _posts/ and img/, which are committed)
@@ -21,7 +22,7 @@ APT_PACKAGES := jekyll jekyll-theme-minima ruby-jekyll-feed ruby-jekyll-seo-tag 
 # No Gemfile: never let Jekyll try Bundler (the gem registry may be unreachable)
 export JEKYLL_NO_BUNDLER_REQUIRE := true
 
-.PHONY: setup posts build serve test test-site clean clean-all
+.PHONY: setup posts build rebuild serve test test-site clean clean-all
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -41,15 +42,16 @@ posts:
 build: posts
 	$(JEKYLL) build --destination $(SITE)
 
-# build.py --watch re-executes a notebook when it changes; jekyll then reloads the page.
-# Until build.py has --watch, serve only the site and say how to refresh posts.
+# Execute every notebook again, whatever the cache says, then build the site.
+rebuild:
+	$(BUILD) --force
+	$(JEKYLL) build --destination $(SITE)
+
+# build.py --watch rebuilds a post when its notebook or a file it uses changes; jekyll then
+# reloads the page in the browser.
 serve: build
-	@if $(BUILD) --help 2>/dev/null | grep -q -- '--watch'; then \
-	  $(BUILD) --watch & watcher=$$!; \
-	  trap 'kill $$watcher 2>/dev/null' EXIT; \
-	else \
-	  echo "note: build.py has no --watch yet; run 'make posts' after editing a notebook"; \
-	fi; \
+	@$(BUILD) --watch & watcher=$$!; \
+	trap 'kill $$watcher 2>/dev/null' EXIT; \
 	$(JEKYLL) serve --livereload --host $(HOST) --port $(PORT) --destination $(SITE)
 
 test:
