@@ -26,17 +26,8 @@ def _claims_from(nb) -> dict:
 
 
 def _execute(path: Path):
-    """Execute a notebook the way the build does (same kernel set-up), or reuse the cache."""
-    try:
-        from nbjekyll.api import executed_notebook  # the build tool, when it offers this
-    except ImportError:
-        import nbformat
-        from nbclient import NotebookClient
-
-        nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        return nb
+    """The notebook as the build executes it: from the build's cache when that is current."""
+    from nbjekyll.api import executed_notebook
     return executed_notebook(SITE, path)
 
 
