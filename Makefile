@@ -7,7 +7,11 @@
 #   make clean   remove what build/serve/test leave behind (not _posts/ and img/, which are committed)
 
 SHELL   := /bin/bash
-PYTHON  ?= python3
+# A Debian system Python is "externally managed" (PEP 668): pip may not install into it, so
+# setup then makes a virtual environment in .venv, and every target uses it when it exists.
+VENV    := .venv
+EXTERNALLY_MANAGED := $(shell python3 -c 'import os, sysconfig; print(int(os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))))' 2>/dev/null)
+PYTHON  ?= $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 JEKYLL  ?= jekyll
 HOST    ?= 127.0.0.1
 PORT    ?= 4000
@@ -17,7 +21,7 @@ BUILD   ?= $(PYTHON) build.py
 
 # The same packages CI installs (.github/workflows/site.yml)
 APT_PACKAGES := jekyll jekyll-theme-minima ruby-jekyll-feed ruby-jekyll-seo-tag ruby-jekyll-sitemap \
-                ruby-kramdown-parser-gfm ruby-rouge chromium
+                ruby-kramdown-parser-gfm ruby-rouge chromium $(if $(filter 1,$(EXTERNALLY_MANAGED)),python3-venv python3-pip)
 
 # No Gemfile: never let Jekyll try Bundler (the gem registry may be unreachable)
 export JEKYLL_NO_BUNDLER_REQUIRE := true
@@ -34,7 +38,10 @@ setup:
 	  echo "apt: installing$$missing"; \
 	  $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends $$missing; \
 	fi
-	$(PYTHON) -m pip install -r requirements.txt
+	@if [ "$(EXTERNALLY_MANAGED)" = 1 ] && [ ! -x $(VENV)/bin/python ]; then \
+	  echo "python3 is externally managed: creating $(VENV)"; python3 -m venv $(VENV); \
+	fi
+	$(if $(filter 1,$(EXTERNALLY_MANAGED)),$(VENV)/bin/python,$(PYTHON)) -m pip install -r requirements.txt
 
 posts:
 	$(BUILD)
