@@ -38,8 +38,15 @@ def test_original_training_reaches_original_accuracy(claims):
     assert run["squaredError"] < 0.25 * claims["initial_squared_error"]
 
 
+def test_network_has_43_parameters(claims):
+    # "all 43 parameters", "a network with only 43 parameters": 4*5 + 5 + 5*3 + 3
+    assert claims["num_parameters"] == 43
+
+
 def test_softmax_jacobian_and_closed_form_signals(claims):
     assert claims["jacobian_error"] < 1e-8
+    # "Its diagonal entries are o_k (1 - o_k), exactly the original's 'derivative'"
+    assert claims["jacobian_diagonal_is_loop_derivative"] is True
     assert claims["signal_vs_jacobian"] < 1e-12
 
 
@@ -104,3 +111,5 @@ def test_three_gradients_train(claims):
 
 def test_vectorised_is_more_than_ten_times_faster(claims):
     assert claims["speed_up"] > 10
+    # "the gap grows with the size of the layers": ten times as many hidden nodes
+    assert claims["wide_speed_up"] > 2 * claims["speed_up"]

@@ -37,3 +37,14 @@ def test_training(notebook_claims):
     assert c["first_epoch_max_loss_gap"] < 1e-5
     # "the mean losses agree to better than 0.1 %"
     assert c["epoch_mean_loss_max_rel_gap"] < 1e-3
+
+
+def test_pitfalls(notebook_claims):
+    c = notebook_claims(NAME)
+    # "Without jax_enable_x64, jnp.asarray of a float64 array gives float32, silently."
+    assert c["dtype_without_x64"] == "float32"
+    assert c["warnings_without_x64"] == 0
+    # "SAME" for a 3 x 3 kernel with stride 1 is the explicit ((1, 1), (1, 1)).
+    assert c["same_vs_explicit_padding_max_abs"] < 1e-6
+    # "Every batch here has the same shape, so it compiles once per dtype" (float64 and float32).
+    assert c["train_step_compilations"] == 2

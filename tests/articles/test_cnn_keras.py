@@ -47,6 +47,8 @@ def test_training(claims):
     assert claims["fit_last_epoch_loss"] < claims["fit_first_epoch_loss"]
     # "the custom step ends with the same parameters as fit to float32 rounding"
     assert claims["fit_vs_tape_max_abs"] < 1e-5
+    # "The loss in fit's history is the running mean of the batch losses over the epoch."
+    assert claims["history_vs_batch_mean_max_rel"] < 1e-5
 
 
 def test_default_initialisers(claims):
@@ -58,6 +60,13 @@ def test_default_initialisers(claims):
 def test_from_logits_pitfall(claims):
     assert claims["loss_from_logits_vs_reference"] < 1e-5
     assert claims["loss_default_vs_reference"] > 0.1
+    # "... a different number and a different gradient"
+    assert claims["grad_default_vs_from_logits_rel"] > 0.1
+
+
+def test_sum_reduction(claims):
+    # "reduction="sum" would multiply every gradient by the batch size"
+    assert claims["sum_over_mean_ratio"] == pytest.approx(claims["batch_size"], rel=1e-5)
 
 
 def test_loss_dtype_pitfall(claims):

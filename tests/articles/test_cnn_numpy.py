@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pytest
 
 NAME = "2018-04-23-cnn-from-scratch-in-numpy.ipynb"
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -44,6 +46,8 @@ def test_gradient_check(notebook_claims):
 def test_float32_and_initial_loss(notebook_claims):
     c = notebook_claims(NAME)
     assert c["float32_vs_float64_max_rel_err"] < 1e-5
+    # "close to float32's own precision": within ten rounding units of float32
+    assert c["float32_vs_float64_max_rel_err"] < 10 * np.finfo(np.float32).eps
     # "close to ln 10"
     assert abs(c["initial_loss"] - math.log(10)) < 0.25
 
@@ -53,7 +57,78 @@ def test_training(notebook_claims):
     assert c["test_accuracy"] >= 0.95
     # "the mean loss of the last epoch is less than a tenth of the first's"
     assert c["last_epoch_mean_loss"] < c["first_epoch_mean_loss"] / 10
-    # "fewer than 1500 parameters"
+    # "fewer than 1500 parameters", and the count the post gives: 8*9 + 8 + 10*128 + 10
     assert c["num_parameters"] < 1500
+    assert c["num_parameters"] == 8 * 9 + 8 + 10 * 128 + 10
     # "has seen each training image only a few dozen times at most"
     assert c["epochs"] <= 50
+
+
+# ---------------------------------------------------------------- "like the frameworks"
+
+def _tie_inputs():
+    """One 2 x 2 pooling window per case, with the maximum tied at several positions, and
+    ReLU inputs on both sides of the kink and exactly at it."""
+    windows = np.array([[[[1.0, 1.0], [0.5, 1.0]]], [[[0.5, 2.0], [2.0, 0.25]]]], np.float32)
+    relu_inputs = np.array([-1.0, 0.0, 2.0], np.float32)
+    return windows, relu_inputs
+
+
+def _reference_tie_gradients():
+    import sys
+    sys.path.insert(0, str(NOTEBOOKS))
+    from numpy_cnn import maxpool_backward, maxpool_forward, relu_backward
+
+    windows, relu_inputs = _tie_inputs()
+    out, cache = maxpool_forward(windows)
+    pool = maxpool_backward(np.ones_like(out), cache)
+    relu = relu_backward(np.ones_like(relu_inputs), relu_inputs)
+    return pool, relu
+
+
+def _torch_tie_gradients():
+    torch = pytest.importorskip("torch")
+    windows, relu_inputs = _tie_inputs()
+    w = torch.tensor(windows, requires_grad=True)
+    torch.nn.functional.max_pool2d(w, 2).sum().backward()
+    r = torch.tensor(relu_inputs, requires_grad=True)
+    torch.relu(r).sum().backward()
+    return w.grad.numpy(), r.grad.numpy()
+
+
+def _tensorflow_tie_gradients():
+    tf = pytest.importorskip("tensorflow")
+    windows, relu_inputs = _tie_inputs()
+    w = tf.Variable(windows.transpose(0, 2, 3, 1))             # NHWC
+    with tf.GradientTape() as tape:
+        pooled = tf.reduce_sum(tf.nn.max_pool2d(w, 2, 2, "VALID"))
+    pool = tape.gradient(pooled, w).numpy().transpose(0, 3, 1, 2)
+    r = tf.Variable(relu_inputs)
+    with tf.GradientTape() as tape:
+        activated = tf.reduce_sum(tf.nn.relu(r))
+    return pool, tape.gradient(activated, r).numpy()
+
+
+def _jax_tie_gradients():
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+    from jax import lax
+
+    windows, relu_inputs = _tie_inputs()
+    pool = jax.grad(lambda h: lax.reduce_window(h, -jnp.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2),
+                                                "VALID").sum())(jnp.asarray(windows))
+    relu = jax.grad(lambda v: jax.nn.relu(v).sum())(jnp.asarray(relu_inputs))
+    return np.asarray(pool), np.asarray(relu)
+
+
+@pytest.mark.parametrize("framework", [_torch_tie_gradients, _tensorflow_tie_gradients, _jax_tie_gradients],
+                         ids=["pytorch", "tensorflow", "jax"])
+def test_ties_and_kinks_are_resolved_like_the_frameworks(framework):
+    # "When two values tie, the first one wins, which is what the frameworks do" and
+    # "At a = 0 exactly ... like the frameworks, the code uses 0 there"
+    pool, relu = _reference_tie_gradients()
+    np.testing.assert_array_equal(pool.reshape(2, 4), [[1, 0, 0, 0], [0, 1, 0, 0]])
+    np.testing.assert_array_equal(relu, [0, 0, 1])
+    framework_pool, framework_relu = framework()
+    np.testing.assert_array_equal(framework_pool, pool)
+    np.testing.assert_array_equal(framework_relu, relu)

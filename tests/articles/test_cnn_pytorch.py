@@ -36,3 +36,25 @@ def test_training(notebook_claims):
     assert c["first_epoch_max_loss_gap"] < 1e-5
     # "the mean losses agree to better than 0.1 %"
     assert c["epoch_mean_loss_max_rel_gap"] < 1e-3
+
+
+def test_grad_lifecycle(notebook_claims):
+    c = notebook_claims(NAME)
+    # "Before backward() the parameters have no gradient at all."
+    assert c["grad_before_backward_is_none"]
+    # "Since PyTorch 2.0 that [zero_grad] sets .grad back to None rather than filling it with zeros"
+    assert c["grad_after_zero_grad_is_none"]
+
+
+def test_pitfalls(notebook_claims):
+    c = notebook_claims(NAME)
+    # Default initialisation: uniform weights and biases, bounded by 1/sqrt(fan_in).
+    assert c["default_init_within_fan_in_bounds"]
+    assert c["default_biases_nonzero"]
+    # padding="same" (stride 1) is the same convolution as padding=1.
+    assert c["same_vs_padding_1_max_abs"] < 1e-6
+    # A float64 input into a float32 model is an error, not a silent conversion.
+    assert c["float64_input_raises"]
+    # A softmax before F.cross_entropy: no error, but a different loss and different gradients.
+    assert c["double_softmax_loss_gap"] > 1e-2
+    assert c["double_softmax_grad_rel_diff"] > 0.1

@@ -53,3 +53,12 @@ def test_sum_versus_mean(claims):
 def test_padding(claims):
     assert claims["pad_same_vs_explicit_stride1"] < 1e-6
     assert claims["pad_same_vs_explicit_stride2"] > 1e-2
+
+
+def test_tape_mechanics(claims):
+    # "a tape that is not persistent=True releases them after its first gradient call"
+    assert claims["second_gradient_raises"]
+    # "a tf.Variable has no .grad attribute to zero"
+    assert not claims["variable_has_grad"]
+    # "a batch of another size does not trigger a second trace"
+    assert claims["traces_after_other_batch_size"] == 1

@@ -1,6 +1,6 @@
 """Keep the archived CNTK post honest.
 
-CNTK 2.7 (its last release) only ships wheels for CPython 3.5-3.7, so the post
+CNTK 2.7 (its last release) has wheels only for Python 2.7, 3.5 and 3.6, so the post
 ``2018-04-28-cnn-in-cntk-archived`` shows its CNTK code as a listing that is never executed
 (cells tagged ``skip-execution``). These tests make sure that listing is still real CNTK:
 
@@ -70,7 +70,7 @@ def test_listing_is_marked_and_valid_python():
     # A banner says why the listing is not run.
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert re.search(r'class="banner"|^>', markdown, re.M), "no banner explaining the listing"
-    assert "3.7" in markdown and "2.7" in markdown
+    assert "only for Python 2.7, 3.5 and 3.6 (none for 3.7 or later)" in markdown
 
 
 # --------------------------------------------------------------------------- the wheel
@@ -615,3 +615,23 @@ def test_cntk_claims(notebook_claims):
     # An unscaled learning rate on the summed gradient takes a step batch-size times larger.
     for key in ("unscaled_step_ratio_min", "unscaled_step_ratio_max"):
         assert claims[key] == pytest.approx(claims["batch_size"], rel=1e-6)
+
+
+# --------------------------------------------------------------------------- why it cannot run here
+
+def wheel_exists_for(python_version: str) -> bool:
+    """Ask the package index whether CNTK 2.7 has a Linux wheel for this Python (nothing is installed)."""
+    cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--ignore-installed",
+           "--only-binary=:all:", "--python-version", python_version, "--platform", "manylinux1_x86_64",
+           "--target", "/nonexistent-never-written", REQUIREMENT]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if "No matching distribution found" in done.stderr:
+        return False
+    assert done.returncode == 0, done.stderr[-2000:]
+    return True
+
+
+def test_banner_says_which_pythons_cntk_supports():
+    # "has wheels on the Python package index only for Python 2.7, 3.5 and 3.6 (none for 3.7 or later)"
+    assert all(wheel_exists_for(v) for v in ("2.7", "3.5", "3.6"))
+    assert not any(wheel_exists_for(v) for v in ("3.7", "3.8", f"{sys.version_info.major}.{sys.version_info.minor}"))

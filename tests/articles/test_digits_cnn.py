@@ -29,6 +29,8 @@ def test_split_shapes_dtypes_and_range(split):
     assert x_train.shape[0] + x_test.shape[0] == 1797
     assert x_train.shape[0] % D.BATCH_SIZE == 0
     assert 0 <= x_train.min() and x_train.max() <= 1 and x_train.max() == 1
+    # the NumPy post: "1797 greyscale images of 8 x 8 pixels with 17 grey levels"
+    assert len(np.unique(np.concatenate([x_train, x_test]))) == 17
     assert set(np.unique(y_train)) == set(range(10)) == set(np.unique(y_test))
 
 

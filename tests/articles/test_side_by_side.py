@@ -32,3 +32,5 @@ def test_every_framework_matches_the_reference(notebook_claims):
     # "most of them to within float64 rounding"; Keras's after-step row is the least close
     assert sum(row["after_step"] < 1e-12 for row in summary.values()) >= 3
     assert max(summary, key=lambda n: summary[n]["after_step"]) == "Keras"
+    # "... because its SGD optimizer keeps the learning rate in float32"
+    assert claims["keras_lr_dtype"] == "float32"

@@ -134,6 +134,9 @@ def test_every_contender_and_batch_size_is_in_the_post(claims):
     assert claims["contenders"] == CONTENDERS
     assert claims["batch_sizes"] == BATCH_SIZES[1:]
     assert claims["flops_per_example"] == FLOPS_PER_EXAMPLE and claims["update_flops"] == UPDATE_FLOPS
+    # "Less than a million FLOPs per step at batch 32, a few tens of millions at batch 1024"
+    assert 32 * FLOPS_PER_EXAMPLE + UPDATE_FLOPS < 1e6
+    assert 1e7 < 1024 * FLOPS_PER_EXAMPLE + UPDATE_FLOPS < 1e8
     minimum_steps = 10 if claims["quick"] else 30      # the post itself: at least 30 timed steps
     assert claims["timed_steps"] >= minimum_steps and claims["warmup_steps"] >= 1
     for name in CONTENDERS:
@@ -183,11 +186,20 @@ def test_overhead_claims(claims):
     assert claims["per_example_over_arithmetic_min"] > 5         # "more than five times that"
     assert claims["slowest_at_32"] == "tf_eager"
     assert claims["torch_eager_over_tf_eager_32"] < 1
+    # the conclusion: "compiling the step removes much of it [the fixed cost]"
+    assert fixed["tf_function"] < fixed["tf_eager"] and fixed["torch_compile_step"] < fixed["torch_eager"]
 
 
 def test_compilation_claims(claims):
     assert claims["torch_compile_first_step_min"] > 0.5          # "more than half a second"
     assert claims["compiled_first_step_min"] > 0.01              # "more than ten milliseconds"
+    stats, sizes = claims["stats"], claims["batch_sizes"]
+    compiled = ["torch_compile_model", "torch_compile_step", "tf_function", "keras_train_on_batch", "jax_jit"]
+    # "the first step of a compiled contender ... is much slower than the steps that follow"
+    assert min(stats[f"{n}/{b}"]["first"] / stats[f"{n}/{b}"]["median"] for n in compiled for b in sizes) > 5
+    # "XLA (JAX) and the tracing of a tf.function or of Keras's training step cost less" than torch.compile
+    assert (max(stats[f"{n}/{b}"]["first"] for n in ("jax_jit", "tf_function", "keras_train_on_batch") for b in sizes)
+            < claims["torch_compile_first_step_min"])
     assert claims["tf_function_speedup"]["32"] > 2               # "more than twice as fast at batch 32"
     assert all(v > 1 for v in claims["tf_function_speedup"].values())
     assert claims["torch_compile_step_speedup_32"] > 1           # "at batch 32 it is faster than eager"
@@ -205,3 +217,11 @@ def test_loops_for_scale(claims):
     assert claims["loop_example_over_fast_cnn_example_1024"] > 3  # "several times longer"
     assert 25 < claims["cnn_over_iris_parameters"] < 40          # "about thirty times the parameters"
     assert claims["cnn_over_iris_flops"] > 100                   # "more than a hundred times the arithmetic"
+    # "counted the same way as above": two FLOPs per multiply-add of the forward products and of the
+    # backward ones (weight gradients of both layers, input gradient of the second), per example
+    ni, nh, no = 4, 5, 3
+    assert claims["iris_flops"] == 2 * (ni * nh + nh * no) + 2 * (ni * nh + nh * no) + 2 * nh * no
+    # "Vectorising over the batch is the first and largest step": a larger gain than all the steps
+    # after it together, from vectorised Iris to the best arithmetic rate on the CNN at batch 1024
+    best_1024 = max(claims["stats"][f"{n}/1024"]["gflops"] for n in CONTENDERS)
+    assert claims["loop_over_vectorised_per_example"] > best_1024 / claims["iris_vectorised_gflops"]
