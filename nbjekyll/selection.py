@@ -11,7 +11,7 @@ def find_notebooks(config: Config) -> list[Path]:
     if not config.notebooks_dir.is_dir():
         return []
     found = [p for p in config.notebooks_dir.rglob("*.ipynb")
-             if not any(part.startswith(".") for part in p.relative_to(config.notebooks_dir).parts)]
+             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(config.notebooks_dir).parts)]
     return sorted(found, key=lambda p: p.relative_to(config.notebooks_dir).as_posix())
 
 
