@@ -28,7 +28,7 @@ import nbformat
 
 from .config import Config
 from .sources import SourceNotebook, split_cell_options
-from .write import read_front_matter
+from .write import front_matter_of
 
 CACHE_FORMAT = 2
 TOOL_FILES = ("convert.py", "markdown.py", "templates/post.md.j2")
@@ -293,11 +293,13 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
 
 def recorded_inputs(config: Config, source: SourceNotebook) -> tuple[dict | None, bool]:
     """The ``built_from`` record of the notebook's current post, and whether its images are all there."""
-    post = config.posts_dir / f"{source.post_name}.md"
-    front_matter = read_front_matter(post) if post.exists() else None
+    try:
+        text = (config.posts_dir / f"{source.post_name}.md").read_text(encoding="utf-8")
+    except OSError:
+        return None, True
+    front_matter = front_matter_of(text)
     if not front_matter or front_matter.get("notebook") != source.rel:
         return None, True
-    text = post.read_text(encoding="utf-8")
     folder = config.images_dir / source.slug
     names = re.findall(r"'/" + re.escape(config.rel(config.images_dir)) + "/" + re.escape(source.slug) +
                        r"/([0-9a-f]{16}\.[a-z]+)'", text)

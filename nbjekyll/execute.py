@@ -27,7 +27,6 @@ from .config import Config
 from .errors import CellError, CellFailure, NotebookError
 from .sources import SourceNotebook
 
-# The kernel starts with this IPython profile: fixed matplotlib settings, nothing from the user's ~/.ipython.
 STARTUP = r"""
 # Written by nbjekyll. Kernels of the build start with this profile instead of ~/.ipython, so a
 # person's own start-up scripts cannot change what a post shows. It also notes which files
@@ -152,6 +151,11 @@ def _installed_kernels() -> list[str]:
     return sorted(KernelSpecManager().find_kernel_specs())
 
 
+def _unknown_kernel(source: SourceNotebook, installed: list[str]) -> NotebookError:
+    return NotebookError(source.rel, f"no kernel named {source.kernel_name!r} is installed "
+                                     f"(installed: {', '.join(installed) or 'none'})")
+
+
 def _failure(nb: Any, index: int) -> CellFailure:
     cell = nb.cells[index]
     error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
@@ -217,13 +221,12 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
         if cell.cell_type == "code" and cell.source.strip() and "skip-execution" not in cell.metadata.get("tags", []):
             # What the kernel will number this cell, known before any reply arrives (a dying kernel sends none).
             current["count"] += 1
-            current["expected_count"] = current["count"]
         if on_cell and cell_index in code_cells:
             on_cell(code_cells.index(cell_index) + 1, len(code_cells))
 
-    if source.kernel_name not in _installed_kernels():
-        raise NotebookError(source.rel, f"no kernel named {source.kernel_name!r} is installed "
-                                        f"(installed: {', '.join(_installed_kernels()) or 'none'})")
+    installed = _installed_kernels()
+    if source.kernel_name not in installed:
+        raise _unknown_kernel(source, installed)
     kernels = kernels or RunningKernels()
     if kernels.stopping:
         raise Interrupted()
@@ -251,7 +254,7 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
                 raise Interrupted() from None
             index = current["index"]
             if index is not None and nb.cells[index].get("execution_count") is None:
-                nb.cells[index]["execution_count"] = current.get("expected_count")
+                nb.cells[index]["execution_count"] = current["count"]
             raise _explain(exc, nb, source, config, settings, index, log_path) from None
         finally:
             await _stop_kernel(client, km)
@@ -285,8 +288,7 @@ def _explain(exc: Exception, nb: Any, source: SourceNotebook, config: Config, se
              index: int | None, log_path: Path) -> Exception:
     """The NotebookError that says, in a person's terms, what nbclient raised."""
     if isinstance(exc, NoSuchKernel):
-        return NotebookError(source.rel, f"no kernel named {source.kernel_name!r} is installed "
-                                         f"(installed: {', '.join(_installed_kernels())})")
+        return _unknown_kernel(source, _installed_kernels())
     if index is None:
         if isinstance(exc, (RuntimeError, DeadKernelError, TimeoutError)):
             return NotebookError(source.rel, f"the kernel could not start ({exc}); see {config.rel(log_path)}")

@@ -41,9 +41,12 @@ def atomic_write(path: Path, data: bytes) -> None:
 def read_front_matter(post: Path) -> dict | None:
     """The front matter of an existing post file, or None when it has none we can read."""
     try:
-        text = post.read_text(encoding="utf-8")
+        return front_matter_of(post.read_text(encoding="utf-8"))
     except OSError:
         return None
+
+
+def front_matter_of(text: str) -> dict | None:
     match = re.match(r"^---\s*\n(.*?\n)---\s*\n", text, re.DOTALL)
     if not match:
         return None
