@@ -12,7 +12,9 @@ from typing import Any
 
 from .cache import Cache, current_inputs, declared_dependencies
 from .config import default_jobs, load_config
+from .errors import NotebookError
 from .execute import ExecutionSettings, execute, prepare_kernel_profile
+from .kernels import environment_of
 from .sources import read_notebook
 from .write import SiteLock
 
@@ -26,6 +28,9 @@ def executed_notebook(site: Path, notebook: Path, timeout: int | None = None) ->
         files = set(entry.record["inputs"].get("files") or {}) | declared_dependencies(source, config)
         if entry.record["execution_key"] == current_inputs(source, config, files).execution_key():
             return entry.executed
+    problem = environment_of(source.kernel_name, config).problem
+    if problem:
+        raise NotebookError(source.rel, problem)
     with SiteLock(config):
         prepare_kernel_profile(config)
         settings = ExecutionSettings(timeout=timeout or source.timeout or config.timeout, threads=default_jobs())

@@ -1,7 +1,7 @@
 """Decide what a notebook needs: nothing, a re-render, or a run — and say why.
 
 Two keys per notebook. The **execution key** covers what can change the outputs: the code
-cells, their execution switches, the kernel, the Python version, ``requirements.txt``, the
+cells, their execution switches, the kernel, its Python version and requirements file, the
 cache format, and the content of every local file the notebook depends on (modules it
 imported, files it read, ``depends:`` globs). The **render key** covers everything else
 that shapes the post: Markdown, tags, front matter, the tool's converter and template.
@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import copy
 import glob
-import hashlib
 import json
 import os
-import platform
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -27,29 +25,14 @@ from typing import Any
 import nbformat
 
 from .config import Config
+from .digests import digest, file_digest
+from .kernels import Environment, environment_of
 from .sources import SourceNotebook, split_cell_options
 from .write import front_matter_of
 
 CACHE_FORMAT = 2
 TOOL_FILES = ("convert.py", "markdown.py", "templates/post.md.j2")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
-
-
-def digest(data: bytes | str) -> str:
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-def file_digest(path: Path) -> str | None:
-    try:
-        return digest(path.read_bytes())
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-
-
-def python_version() -> str:
-    return platform.python_version()
 
 
 @dataclass
@@ -59,7 +42,7 @@ class Inputs:
     code: str
     render: str
     requirements: str | None
-    python: str
+    python: str | None  # the kernel's Python; None while a declared kernel is not set up
     files: dict[str, str | None] = field(default_factory=dict)
     code_cells: list[list] = field(default_factory=list)  # [1-based cell position, digest, kind]
     render_cells: list[list] = field(default_factory=list)
@@ -101,8 +84,10 @@ def tool_digest() -> str:
     return digest(b"".join((here / name).read_bytes() for name in TOOL_FILES))
 
 
-def current_inputs(source: SourceNotebook, config: Config, files: dict[str, str | None]) -> Inputs:
+def current_inputs(source: SourceNotebook, config: Config, files: dict[str, str | None],
+                   environment: Environment | None = None) -> Inputs:
     """The inputs as they are now, for a notebook whose dependencies are ``files`` (paths only used)."""
+    environment = environment or environment_of(source.kernel_name, config)
     cells = code_cells(source)
     rendered = render_cells(source)
     config_part = [config.front_matter, config.output_max_lines, config.rel(config.images_dir),
@@ -110,8 +95,8 @@ def current_inputs(source: SourceNotebook, config: Config, files: dict[str, str 
     return Inputs(
         code=digest(json.dumps([source.kernel_name, cells, config.kernel_env])),
         render=digest(json.dumps([rendered, config_part], sort_keys=True, default=str)),
-        requirements=file_digest(config.site / "requirements.txt"),
-        python=python_version(),
+        requirements=environment.requirements,
+        python=environment.python,
         files={path: file_digest(config.site / path) for path in sorted(files)},
         code_cells=cells,
         render_cells=rendered,
@@ -205,10 +190,13 @@ class Plan:
     reasons: list[str]
     cached: CacheEntry | None = None
     inputs: Inputs | None = None  # the current inputs, with the last known dependency files
+    environment: Environment | None = None  # the kernel's; its ``problem`` says why it cannot run now
 
     def describe(self) -> str:
         if self.action == "up to date":
             return "up to date"
+        if self.action == "execute" and self.environment and self.environment.problem:
+            return f"needs executing ({'; '.join(self.reasons)}), but will be skipped: {self.environment.problem}"
         verb = "will re-render" if self.action == "render" else "will execute"
         return f"{verb} ({'; '.join(self.reasons)})"
 
@@ -242,9 +230,10 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
     cache_inputs = (entry.record.get("inputs") or {}) if entry else {}
     known_files = set((recorded or {}).get("files") or cache_inputs.get("files") or {})
     known_files |= declared_dependencies(source, config)
-    inputs = current_inputs(source, config, known_files)
+    env = environment_of(source.kernel_name, config)
+    inputs = current_inputs(source, config, known_files, env)
     if force:
-        return Plan("execute", ["--force"], None, inputs)
+        return Plan("execute", ["--force"], None, inputs, env)
 
     baseline = recorded or cache_inputs
     reasons: list[str] = []
@@ -256,8 +245,8 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
                 if cache_inputs.get("code_cells") else []
             reasons += detail or ["code cells, kernel or nbjekyll.kernel_env changed"]
         if baseline.get("requirements") != inputs.requirements:
-            reasons.append("requirements.txt changed")
-        if environment and baseline.get("python") != inputs.python:
+            reasons.append(f"{env.requirements_file} changed")
+        if environment and inputs.python is not None and baseline.get("python") != inputs.python:
             reasons.append(f"Python {baseline.get('python')} → {inputs.python}")
         old_files = baseline.get("files") or {}
         for path, value in inputs.files.items():
@@ -270,8 +259,8 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
     cache_valid = entry is not None and entry.record["execution_key"] == inputs.execution_key()
     if reasons:
         if cache_valid:  # e.g. a change was undone: the cached run is the right one
-            return Plan("render", reasons + ["outputs from the cache"], entry, inputs)
-        return Plan("execute", reasons, None, inputs)
+            return Plan("render", reasons + ["outputs from the cache"], entry, inputs, env)
+        return Plan("execute", reasons, None, inputs, env)
 
     render_reasons = []
     if recorded is None:
@@ -285,10 +274,10 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
         else:
             render_reasons.append("Markdown, tags, settings or the build tool changed")
     if not render_reasons:
-        return Plan("up to date", [], entry, inputs)
+        return Plan("up to date", [], entry, inputs, env)
     if cache_valid:
-        return Plan("render", render_reasons, entry, inputs)
-    return Plan("execute", render_reasons + ["no cached outputs"], None, inputs)
+        return Plan("render", render_reasons, entry, inputs, env)
+    return Plan("execute", render_reasons + ["no cached outputs"], None, inputs, env)
 
 
 def recorded_inputs(config: Config, source: SourceNotebook) -> tuple[dict | None, bool]:

@@ -1,12 +1,14 @@
 """The command line: parse arguments, run the build, turn project errors into exit statuses.
 
-Exit status 0: every notebook built; 1: at least one notebook failed (the others were still
+Exit status 0: every notebook built (or was skipped because its kernel is not set up on this
+machine, unless ``--strict`` or CI=true); 1: at least one notebook failed (the others were still
 built); 2: a usage or configuration error. Only :class:`BuildError` is caught: anything
 else is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -41,6 +43,9 @@ def parser(default_site: Path) -> argparse.ArgumentParser:
                                                         "and the notebook's own setting; default 600)")
     p.add_argument("--force", action="store_true", help="execute even where a cached result exists")
     p.add_argument("--jobs", type=positive_int, help="notebooks to execute at once (default: the number of cores)")
+    p.add_argument("--strict", action="store_true",
+                   help="a notebook skipped because its kernel is not set up fails the build (the default when "
+                        "the environment variable CI is true)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--explain", action="store_true",
                       help="execute nothing; say for each notebook whether it is up to date, or what would "
@@ -49,6 +54,9 @@ def parser(default_site: Path) -> argparse.ArgumentParser:
                       help="execute nothing; exit 1 listing every post that is missing, stale or orphaned, "
                            "and every notebook committed with outputs")
     mode.add_argument("--strip", action="store_true", help="remove outputs from the notebooks (in place) and exit")
+    mode.add_argument("--setup-kernels", action="store_true",
+                      help="create or update the kernels declared under nbjekyll.kernels in _config.yml (their "
+                           "own Python and requirements), reusing those that are current, and exit")
     mode.add_argument("--watch", action="store_true",
                       help="build, then rebuild whatever a saved notebook or a changed dependency makes stale, "
                            "until Ctrl-C")
@@ -73,6 +81,37 @@ def strip(config, paths: list[Path]) -> int:
     from .check import strip_outputs
     for rel in strip_outputs(config, paths):
         print(f"{rel}: outputs removed")
+    return 0
+
+
+def strict_mode(args) -> bool:
+    return args.strict or os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def setup_kernels(config, args) -> int:
+    from .kernels import setup_kernels as make_kernels
+    if not config.kernels:
+        print("no kernels declared under nbjekyll.kernels")
+        return 0
+    failed = 0
+    for name, done, error in make_kernels(config, say=lambda line: print(line, flush=True)):
+        if error:
+            failed += 1
+            print(f"error: {error}" if strict_mode(args) else
+                  f"warning: {error}; notebooks using it will be skipped", file=sys.stderr)
+        else:
+            print(f"kernel {name}: {done}")
+    return 1 if failed and strict_mode(args) else 0
+
+
+def exit_status(results, args) -> int:
+    if any(r.status == "failed" for r in results):
+        return 1
+    skipped = sum(r.status == "skipped" for r in results)
+    if skipped and strict_mode(args):
+        print(f"error: {_plural(skipped, 'notebook')} skipped, and --strict (or CI=true) makes that a failure",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -102,7 +141,7 @@ def build(config, paths: list[Path], args) -> int:
         return watch(config, args.notebooks, Path.cwd(), build_once, progress)
     results = run_build(config, paths, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs), progress)
     progress.summary(results)
-    return 0 if all(r.ok for r in results) else 1
+    return exit_status(results, args)
 
 
 def main(argv: list[str] | None = None, default_site: Path | None = None) -> int:
@@ -114,6 +153,8 @@ def main(argv: list[str] | None = None, default_site: Path | None = None) -> int
             return check(config, paths)
         if args.strip:
             return strip(config, paths)
+        if args.setup_kernels:
+            return setup_kernels(config, args)
         if args.explain:
             return explain(config, paths, args)
         return build(config, paths, args)

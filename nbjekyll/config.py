@@ -7,6 +7,7 @@ each as ``Config value 'nbjekyll.x': …``, in the style of mkdocs.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,7 +29,29 @@ DEFAULTS: dict[str, Any] = {
     "front_matter": {"layout": "post"},
     "kernel_env": {},
     "jobs": None,
+    "kernels_dir": ".kernels",
+    "kernels": {},
 }
+
+
+@dataclass(frozen=True)
+class KernelDeclaration:
+    """A kernel the site makes itself: its own interpreter and pinned requirements (``nbjekyll.kernels``).
+
+    ``build.py --setup-kernels`` turns it into a virtual environment and a kernelspec; the build
+    keys the notebooks that use it on ``requirements`` and the interpreter's version.
+    """
+
+    name: str
+    python: str                      # the interpreter's version, e.g. "3.6"
+    requirements: str                # site-relative requirements file
+    display_name: str = ""
+    pip: str | None = None           # a pip to install first, e.g. "pip<22" (old interpreters)
+    library_links: tuple = ()        # (old soname, installed library name) pairs, put on LD_LIBRARY_PATH
+    env: tuple = ()                  # (name, value) pairs of the kernel's environment
+    imports: tuple = ()              # modules set-up checks can be imported
+    system_packages: tuple = ()      # Debian packages it needs, named in messages
+    system_site_packages: bool = False  # the environment also sees its interpreter's own packages
 
 
 @dataclass(frozen=True)
@@ -43,6 +66,8 @@ class Config:
     front_matter: dict = field(default_factory=dict)
     kernel_env: dict = field(default_factory=dict)
     jobs: int | None = None
+    kernels_dir: Path | None = None
+    kernels: dict = field(default_factory=dict)  # name -> KernelDeclaration
     # The site's url prefix, used only in messages and tests; links go through Liquid's relative_url.
     baseurl: str = ""
 
@@ -57,13 +82,13 @@ class Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _check_dir(name: str, value: Any, problems: list[str]) -> str | None:
+def _check_dir(name: str, value: Any, problems: list[str], what: str = "folder") -> str | None:
     if not isinstance(value, str) or not value.strip():
-        problems.append(f"Config value '{SECTION}.{name}': expected a folder name, got {value!r}")
+        problems.append(f"Config value '{SECTION}.{name}': expected a {what} name, got {value!r}")
         return None
     path = PurePosixPath(value)
     if path.is_absolute() or ".." in path.parts or str(path) in ("", "."):
-        problems.append(f"Config value '{SECTION}.{name}': must be a folder inside the site, "
+        problems.append(f"Config value '{SECTION}.{name}': must be a {what} inside the site, "
                         f"got {value!r}")
         return None
     return value
@@ -74,6 +99,71 @@ def _check_positive_int(name: str, value: Any, problems: list[str]) -> int | Non
         problems.append(f"Config value '{SECTION}.{name}': expected a positive whole number, got {value!r}")
         return None
     return value
+
+
+KERNEL_KEYS = ("python", "requirements", "display_name", "pip", "library_links", "env", "imports",
+               "system_packages", "system_site_packages")
+KERNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _check_kernels(value: Any, problems: list[str]) -> dict:
+    where = f"Config value '{SECTION}.kernels"
+    if not isinstance(value, dict):
+        problems.append(f"{where}': expected a mapping of kernel names to settings, got {value!r}")
+        return {}
+    kernels = {}
+    for name, spec in value.items():
+        at = f"{where}.{name}"
+        if not isinstance(name, str) or not KERNEL_NAME.match(name):
+            problems.append(f"{where}': {name!r} is not a kernel name (letters, digits, '.', '_', '-')")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"{at}': expected a mapping of settings, got {spec!r}")
+            continue
+        found = len(problems)
+        for key in spec:
+            if key not in KERNEL_KEYS:
+                problems.append(f"{at}.{key}': unknown setting (known: {', '.join(KERNEL_KEYS)})")
+        python = spec.get("python")
+        if isinstance(python, (int, float)) and not isinstance(python, bool):
+            python = str(python)
+        if not isinstance(python, str) or not re.fullmatch(r"\d+(\.\d+){0,2}", python):
+            problems.append(f"{at}.python': expected a Python version such as \"3.6\", got {spec.get('python')!r}")
+        requirements = _check_dir(f"kernels.{name}.requirements", spec.get("requirements"), problems, "file")
+        strings = {}
+        for key in ("display_name", "pip"):
+            if spec.get(key) is not None and not isinstance(spec[key], str):
+                problems.append(f"{at}.{key}': expected a string, got {spec[key]!r}")
+            strings[key] = spec.get(key)
+        pairs = {}
+        for key in ("library_links", "env"):
+            mapping = spec.get(key) or {}
+            if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                        for k, v in mapping.items()):
+                problems.append(f"{at}.{key}': expected a mapping of strings to strings, got {mapping!r}")
+                mapping = {}
+            pairs[key] = tuple(sorted(mapping.items()))
+        for old, new in pairs["library_links"]:
+            if "/" in old or "/" in new:
+                problems.append(f"{at}.library_links': expected library file names, not paths "
+                                f"({old!r}: {new!r})")
+        lists = {}
+        for key in ("imports", "system_packages"):
+            items = spec.get(key) or []
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                problems.append(f"{at}.{key}': expected a list of names, got {items!r}")
+                items = []
+            lists[key] = tuple(items)
+        inherit = spec.get("system_site_packages", False)
+        if not isinstance(inherit, bool):
+            problems.append(f"{at}.system_site_packages': expected true or false, got {inherit!r}")
+        if len(problems) == found:
+            kernels[name] = KernelDeclaration(
+                name=name, python=python, requirements=requirements,
+                display_name=strings["display_name"] or f"Python {python} ({name})", pip=strings["pip"],
+                library_links=pairs["library_links"], env=pairs["env"], imports=lists["imports"],
+                system_packages=lists["system_packages"], system_site_packages=inherit)
+    return kernels
 
 
 def load_config(site: Path) -> Config:
@@ -106,7 +196,7 @@ def load_config(site: Path) -> Config:
     values = {**DEFAULTS, **{k: v for k, v in section.items() if k in DEFAULTS}}
 
     dirs = {name: _check_dir(name, values[name], problems)
-            for name in ("notebooks_dir", "posts_dir", "images_dir", "build_dir")}
+            for name in ("notebooks_dir", "posts_dir", "images_dir", "build_dir", "kernels_dir")}
     seen: dict[str, str] = {}
     for name, value in dirs.items():
         if value is None:
@@ -135,6 +225,10 @@ def load_config(site: Path) -> Config:
                         f"variable names to strings, got {kernel_env!r}")
         kernel_env = {}
 
+    kernels = _check_kernels(values["kernels"], problems)
+    if "python3" in kernels:
+        problems.append(f"Config value '{SECTION}.kernels.python3': the build's own kernel; declare another name")
+
     baseurl = raw.get("baseurl") or ""
     if not isinstance(baseurl, str):
         problems.append(f"Config value 'baseurl': expected a string, got {baseurl!r}")
@@ -152,6 +246,8 @@ def load_config(site: Path) -> Config:
         front_matter=dict(front_matter),
         kernel_env={k: str(v) for k, v in kernel_env.items()},
         jobs=jobs,
+        kernels_dir=site / dirs["kernels_dir"],
+        kernels=kernels,
         baseurl=baseurl,
     )
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import nbformat
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.kernelspec import NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -25,6 +25,7 @@ from nbconvert.filters import strip_ansi
 
 from .config import Config
 from .errors import CellError, CellFailure, NotebookError
+from .kernels import kernels_share, spec_manager
 from .sources import SourceNotebook
 
 STARTUP = r"""
@@ -68,7 +69,8 @@ def _nbjekyll_track_files():
     tracker = types.ModuleType("_nbjekyll_tracker")
     tracker.report = report
     sys.modules["_nbjekyll_tracker"] = tracker
-    sys.addaudithook(on_event)
+    if hasattr(sys, "addaudithook"):  # Python 3.8+; older kernels report imported modules only
+        sys.addaudithook(on_event)
 
 
 _nbjekyll_track_files()
@@ -126,7 +128,10 @@ def kernel_environment(config: Config, settings: ExecutionSettings) -> dict[str,
         "NUMEXPR_NUM_THREADS": threads,
         "VECLIB_MAXIMUM_THREADS": threads,
         "NBJEKYLL_SITE": str(config.site),
-        "NBJEKYLL_IGNORE": os.pathsep.join(str(p) for p in (config.build_dir, config.posts_dir, config.images_dir)),
+        "NBJEKYLL_IGNORE": os.pathsep.join(str(p) for p in (config.build_dir, config.posts_dir, config.images_dir,
+                                                            config.kernels_dir)),
+        # So code in a notebook finds the site's own kernels too (the speed post starts CNTK's interpreter).
+        "JUPYTER_PATH": str(kernels_share(config)),
     })
     env.update(config.kernel_env)
     return env
@@ -147,8 +152,8 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
-def _installed_kernels() -> list[str]:
-    return sorted(KernelSpecManager().find_kernel_specs())
+def _installed_kernels(config: Config) -> list[str]:
+    return sorted(spec_manager(config).find_kernel_specs())
 
 
 def _unknown_kernel(source: SourceNotebook, installed: list[str]) -> NotebookError:
@@ -224,14 +229,15 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
         if on_cell and cell_index in code_cells:
             on_cell(code_cells.index(cell_index) + 1, len(code_cells))
 
-    installed = _installed_kernels()
+    specs = spec_manager(config)
+    installed = sorted(specs.find_kernel_specs())
     if source.kernel_name not in installed:
         raise _unknown_kernel(source, installed)
     kernels = kernels or RunningKernels()
     if kernels.stopping:
         raise Interrupted()
     # We own the kernel manager, so the kernel's whole life is ours to end (see RunningKernels).
-    km = AsyncKernelManager(kernel_name=source.kernel_name)
+    km = AsyncKernelManager(kernel_name=source.kernel_name, kernel_spec_manager=specs)
     client = NotebookClient(
         nb,
         km=km,
@@ -288,7 +294,7 @@ def _explain(exc: Exception, nb: Any, source: SourceNotebook, config: Config, se
              index: int | None, log_path: Path) -> Exception:
     """The NotebookError that says, in a person's terms, what nbclient raised."""
     if isinstance(exc, NoSuchKernel):
-        return _unknown_kernel(source, _installed_kernels())
+        return _unknown_kernel(source, _installed_kernels(config))
     if index is None:
         if isinstance(exc, (RuntimeError, DeadKernelError, TimeoutError)):
             return NotebookError(source.rel, f"the kernel could not start ({exc}); see {config.rel(log_path)}")

@@ -91,6 +91,13 @@ class Builder:
                 result = Result(rel, "up to date", cells, time.monotonic() - start, warnings)
                 self.progress.finished(result)
                 return result
+            problem = decision.environment.problem if decision.environment else None
+            if decision.action == "execute" and problem:
+                # Another machine may lack this kernel's interpreter: the committed post stays as it is.
+                result = Result(rel, "skipped", cells, time.monotonic() - start, warnings,
+                                error=f"{rel}: skipped: {problem}")
+                self.progress.finished(result)
+                return result
             if decision.action == "execute":
                 notebook, inputs = await self.run_kernel(source, decision, cells, threads)
                 status = "built"

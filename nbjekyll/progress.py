@@ -14,7 +14,7 @@ from typing import TextIO
 @dataclass
 class Result:
     notebook: str
-    status: str  # "built", "rendered", "up to date", "failed"
+    status: str  # "built", "rendered", "up to date", "skipped" (its kernel is not set up), "failed"
     cells: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
@@ -22,7 +22,7 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return self.status != "failed"
+        return self.status not in ("failed", "skipped")
 
 
 class Progress:
@@ -73,6 +73,8 @@ class Progress:
             self.line(f"{result.notebook}: warning: {warning}", error=True)
         if result.status == "up to date":
             self.line(f"{result.notebook}: up to date")
+        elif result.status == "skipped":
+            self.line(str(result.error), error=True)
         elif result.ok:
             self.line(f"{result.notebook}: {result.status} in {result.seconds:.1f} s")
         else:
@@ -86,7 +88,9 @@ class Progress:
         rows = [f"{'notebook':<{width}}  {'result':<10}  {'cells':>5}  {'seconds':>7}"]
         for r in results:
             rows.append(f"{r.notebook:<{width}}  {r.status:<10}  {r.cells:>5}  {r.seconds:>7.1f}")
-        failed = sum(not r.ok for r in results)
+        failed = sum(r.status == "failed" for r in results)
+        skipped = sum(r.status == "skipped" for r in results)
         rows.append(f"{len(results)} notebook{'s' if len(results) != 1 else ''}: "
-                    f"{len(results) - failed} ok, {failed} failed")
+                    f"{len(results) - failed - skipped} ok, " + (f"{skipped} skipped, " if skipped else "") +
+                    f"{failed} failed")
         self.line("\n" + "\n".join(rows))

@@ -21,6 +21,7 @@ def watched_files(config: Config, requested: list[str], cwd: Path) -> dict[Path,
     """Every file whose change can make a post stale: notebooks, their dependencies, requirements."""
     files = set(select_notebooks(config, requested, cwd) if requested else find_notebooks(config))
     files.add(config.site / "requirements.txt")
+    files.update(config.site / kernel.requirements for kernel in config.kernels.values())
     files.add(config.site / "_config.yml")
     if config.posts_dir.is_dir():
         for post in config.posts_dir.glob("*.md"):

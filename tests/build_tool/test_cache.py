@@ -251,7 +251,7 @@ def test_strip_removes_outputs_in_place(deps_site):
 
 # -- --watch ------------------------------------------------------------------------------------
 
-def wait_for(condition, seconds=30):
+def wait_for(condition, seconds=120):  # generous: a loaded machine is slow, never wrong
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
