@@ -1,5 +1,6 @@
 # Local preview and checks of the notebook blog.
-#   make setup   install Jekyll, Chromium (apt, only what is missing) and the Python requirements
+#   make setup   install Jekyll, Chromium, OpenMPI (apt, only what is missing), the Python requirements,
+#                and the kernels the site declares (the CNTK post's Python 3.6 kernel; reused when current)
 #   make build   execute the notebooks that changed into _posts/ + img/, then jekyll build into _site/
 #   make rebuild the same, executing every notebook again (python build.py --force)
 #   make serve   build, then serve on http://127.0.0.1:4000/<baseurl>/ with live reload
@@ -18,15 +19,18 @@ PORT    ?= 4000
 SITE    ?= _site
 PYTEST_ARGS ?=
 BUILD   ?= $(PYTHON) build.py
+# setup may create .venv itself, after PYTHON was decided
+SETUP_PYTHON = $(if $(filter 1,$(EXTERNALLY_MANAGED)),$(VENV)/bin/python,$(PYTHON))
 
-# The same packages CI installs (.github/workflows/site.yml)
+# The same packages CI installs (.github/workflows/site.yml); libopenmpi3 is for the CNTK kernel
+# (nbjekyll.kernels.cntk-py36.system_packages in _config.yml).
 APT_PACKAGES := jekyll jekyll-theme-minima ruby-jekyll-feed ruby-jekyll-seo-tag ruby-jekyll-sitemap \
-                ruby-kramdown-parser-gfm ruby-rouge chromium $(if $(filter 1,$(EXTERNALLY_MANAGED)),python3-venv python3-pip)
+                ruby-kramdown-parser-gfm ruby-rouge chromium libopenmpi3 $(if $(filter 1,$(EXTERNALLY_MANAGED)),python3-venv python3-pip)
 
 # No Gemfile: never let Jekyll try Bundler (the gem registry may be unreachable)
 export JEKYLL_NO_BUNDLER_REQUIRE := true
 
-.PHONY: setup posts build rebuild serve test test-site clean clean-all
+.PHONY: setup posts build rebuild serve test test-site clean clean-all clean-kernels
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -41,7 +45,8 @@ setup:
 	@if [ "$(EXTERNALLY_MANAGED)" = 1 ] && [ ! -x $(VENV)/bin/python ]; then \
 	  echo "python3 is externally managed: creating $(VENV)"; python3 -m venv $(VENV); \
 	fi
-	$(if $(filter 1,$(EXTERNALLY_MANAGED)),$(VENV)/bin/python,$(PYTHON)) -m pip install -r requirements.txt
+	$(SETUP_PYTHON) -m pip install -r requirements.txt
+	$(SETUP_PYTHON) build.py --setup-kernels
 
 posts:
 	$(BUILD)
@@ -74,3 +79,7 @@ clean:
 # also the build tool's execution cache: the next build executes every notebook again
 clean-all: clean
 	rm -rf _build
+
+# the kernels make setup created (.kernels/); the next make setup creates them again
+clean-kernels:
+	rm -rf .kernels

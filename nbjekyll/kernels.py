@@ -131,7 +131,7 @@ def _version_key(text: str) -> tuple:
 
 
 def find_interpreter(wanted: str) -> tuple[str | None, list[str]]:
-    """A Python of version ``wanted``, found as a pyenv user would; and the places looked in."""
+    """A Python of version ``wanted`` (from pyenv, a conda/micromamba environment or PATH), and where it looked."""
     looked = []
     roots = []
     if shutil.which("pyenv"):
@@ -148,6 +148,14 @@ def find_interpreter(wanted: str) -> tuple[str | None, list[str]]:
         for folder in sorted(versions.iterdir(), key=lambda p: _version_key(p.name), reverse=True):
             candidate = folder / "bin" / f"python{major_minor}"
             if _matches(folder.name, wanted) and candidate.exists() and _matches(_version_of(str(candidate)), wanted):
+                return str(candidate), looked
+    conda_envs = [os.path.join(r, "envs") for r in (os.environ.get("MAMBA_ROOT_PREFIX"),
+                                                    os.path.expanduser("~/micromamba"),
+                                                    os.path.expanduser("~/miniconda3")) if r]
+    for envs in dict.fromkeys(conda_envs):  # conda and micromamba environments (GitHub Actions uses one)
+        looked.append(f"{envs}/*/bin/python{major_minor}")
+        for candidate in sorted(Path(envs).glob(f"*/bin/python{major_minor}")) if os.path.isdir(envs) else []:
+            if _matches(_version_of(str(candidate)), wanted):
                 return str(candidate), looked
     for name in dict.fromkeys((f"python{major_minor}", f"python{wanted}")):
         looked.append(f"{name} on PATH")
