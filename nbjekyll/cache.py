@@ -31,7 +31,7 @@ from .sources import SourceNotebook, split_cell_options
 from .write import front_matter_of
 
 CACHE_FORMAT = 2
-TOOL_FILES = ("convert.py", "markdown.py", "templates/post.md.j2")
+TOOL_FILES = ("convert.py", "markdown.py", "tracebacks.py", "templates/post.md.j2")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
 
 

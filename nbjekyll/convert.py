@@ -19,6 +19,7 @@ import yaml
 
 from .config import Config
 from .errors import NotebookError
+from .tracebacks import reader_traceback
 from .markdown import LiquidSnippets, rewrite_markdown
 from .sources import TOOL_KEYS, FILE_NAME, SourceNotebook, slugify, split_cell_options
 
@@ -201,7 +202,8 @@ class _Converter:
                 if output["text"].strip():
                     blocks.append(self.text_block(output["text"], f".output .{output['name']}"))
             elif kind == "error":
-                blocks.append(self.text_block("\n".join(output.get("traceback", [])), ".output .error"))
+                traceback = [terminal_text(entry) for entry in output.get("traceback", [])]
+                blocks.append(self.text_block(reader_traceback(traceback), ".output .error"))
             elif kind in ("execute_result", "display_data"):
                 block = self.data_block(output.get("data", {}), position, options,
                                         ".output .result" if kind == "execute_result" else ".output .display")

@@ -9,3 +9,11 @@ def test_committed_posts_are_current_and_notebooks_output_free():
     result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.endswith("all posts current\n")
+
+
+def test_no_post_contains_a_path_of_the_machine_that_built_it():
+    import os
+    machine = [str(ROOT), sys.prefix, os.path.expanduser("~") + "/", "~/.", "site-packages", "/tmp/"]
+    found = [(post.name, path) for post in sorted((ROOT / "_posts").glob("*.md"))
+             for path in machine if path in post.read_text(encoding="utf-8")]
+    assert found == []
