@@ -36,5 +36,5 @@ def executed_notebook(site: Path, notebook: Path, timeout: int | None = None) ->
         settings = ExecutionSettings(timeout=timeout or source.timeout or config.timeout, threads=default_jobs())
         executed = asyncio.run(execute(source, config, settings))
         files = (set(executed.files) | declared_dependencies(source, config)) - {source.rel}
-        cache.store(source, executed.notebook, current_inputs(source, config, files))
+        cache.store(source, executed.notebook, current_inputs(source, config, files), executed.provenance)
     return executed.notebook

@@ -156,7 +156,7 @@ class Cache:
             self.warnings.append(warning)
         shutil.rmtree(self.folder(source), ignore_errors=True)
 
-    def store(self, source: SourceNotebook, executed: Any, inputs: Inputs) -> None:
+    def store(self, source: SourceNotebook, executed: Any, inputs: Inputs, provenance: dict | None = None) -> None:
         folder = self.folder(source)
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -165,7 +165,8 @@ class Cache:
             nbformat.write(executed, handle)
         record = {"format": CACHE_FORMAT, "notebook": source.rel, "execution_key": inputs.execution_key(),
                   "inputs": {**inputs.for_front_matter(), "code_cells": inputs.code_cells,
-                             "render_cells": inputs.render_cells}}
+                             "render_cells": inputs.render_cells},
+                  "provenance": provenance or {}}
         (tmp / "record.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)

@@ -78,6 +78,10 @@ def orphans(config: Config, posts: set[Path], slugs: dict[str, str]) -> list[str
             if generated and folder.name not in slugs:
                 found.append(f"{config.rel(folder)}/: orphan images (no notebook makes a post with slug "
                              f"{folder.name!r})")
+    if config.provenance_dir.is_dir():
+        for stamp in sorted(config.provenance_dir.glob("*.yml")):
+            if stamp.stem not in slugs:
+                found.append(f"{config.rel(stamp)}: orphan stamp (no notebook makes a post with slug {stamp.stem!r})")
     return found
 
 

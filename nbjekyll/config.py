@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "kernel_env": {},
     "jobs": None,
     "kernels_dir": ".kernels",
+    "provenance_dir": "_data/provenance",
     "kernels": {},
 }
 
@@ -67,6 +68,7 @@ class Config:
     kernel_env: dict = field(default_factory=dict)
     jobs: int | None = None
     kernels_dir: Path | None = None
+    provenance_dir: Path | None = None  # one YAML file per post: when and in what it was executed
     kernels: dict = field(default_factory=dict)  # name -> KernelDeclaration
     # The site's url prefix, used only in messages and tests; links go through Liquid's relative_url.
     baseurl: str = ""
@@ -196,7 +198,8 @@ def load_config(site: Path) -> Config:
     values = {**DEFAULTS, **{k: v for k, v in section.items() if k in DEFAULTS}}
 
     dirs = {name: _check_dir(name, values[name], problems)
-            for name in ("notebooks_dir", "posts_dir", "images_dir", "build_dir", "kernels_dir")}
+            for name in ("notebooks_dir", "posts_dir", "images_dir", "build_dir", "kernels_dir",
+                                 "provenance_dir")}
     seen: dict[str, str] = {}
     for name, value in dirs.items():
         if value is None:
@@ -247,6 +250,7 @@ def load_config(site: Path) -> Config:
         kernel_env={k: str(v) for k, v in kernel_env.items()},
         jobs=jobs,
         kernels_dir=site / dirs["kernels_dir"],
+        provenance_dir=site / dirs["provenance_dir"],
         kernels=kernels,
         baseurl=baseurl,
     )

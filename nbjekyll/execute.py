@@ -12,7 +12,11 @@ import json
 import logging
 import os
 import signal
-from dataclasses import dataclass
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -66,8 +70,18 @@ def _nbjekyll_track_files():
         found = {p for p in found if os.path.isfile(p) and "__pycache__" not in p}
         return json.dumps(sorted(os.path.relpath(p, site) for p in found))
 
+    def versions(names):
+        import platform
+        found = {}
+        for name in names:
+            version = getattr(sys.modules.get(name), "__version__", None)
+            if isinstance(version, str):
+                found[name] = version
+        return json.dumps({"python": platform.python_version(), "packages": found})
+
     tracker = types.ModuleType("_nbjekyll_tracker")
     tracker.report = report
+    tracker.versions = versions
     sys.modules["_nbjekyll_tracker"] = tracker
     if hasattr(sys, "addaudithook"):  # Python 3.8+; older kernels report imported modules only
         sys.addaudithook(on_event)
@@ -88,6 +102,7 @@ quiet_log.propagate = False
 class Executed:
     notebook: Any
     files: list[str]  # site-relative paths of local modules imported and files read
+    provenance: dict = field(default_factory=dict)  # when, how long, in what (see provenance())
 
 
 @dataclass(frozen=True)
@@ -129,7 +144,7 @@ def kernel_environment(config: Config, settings: ExecutionSettings) -> dict[str,
         "VECLIB_MAXIMUM_THREADS": threads,
         "NBJEKYLL_SITE": str(config.site),
         "NBJEKYLL_IGNORE": os.pathsep.join(str(p) for p in (config.build_dir, config.posts_dir, config.images_dir,
-                                                            config.kernels_dir)),
+                                                            config.kernels_dir, config.provenance_dir)),
         # So code in a notebook finds the site's own kernels too (the speed post starts CNTK's interpreter).
         "JUPYTER_PATH": str(kernels_share(config)),
     })
@@ -251,10 +266,13 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
     log_path = config.build_dir / "logs" / f"{source.path.stem}.kernel.log"
     with open(log_path, "w", encoding="utf-8") as kernel_log:
         kernels.managers.add(km)
+        started, clock = datetime.now(timezone.utc), time.monotonic()
         try:
             await client.async_execute(env=kernel_environment(config, settings),
                                        stdout=kernel_log, stderr=kernel_log)
+            seconds = time.monotonic() - clock
             files = await _files_used(client)
+            environment = await _ask_kernel(client, f"versions({imported_packages(source)!r})") or {}
         except Exception as exc:
             if kernels.stopping:
                 raise Interrupted() from None
@@ -265,18 +283,61 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
         finally:
             await _stop_kernel(client, km)
             kernels.managers.discard(km)
-    return Executed(nb, files)
+    provenance = {"executed": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "seconds": round(seconds, 1),
+                  "kernel": source.kernel_name, "python": environment.get("python"),
+                  "packages": environment.get("packages", {}), "claims": claims_of(nb)}
+    return Executed(nb, files, provenance)
+
+
+def imported_packages(source: SourceNotebook) -> list[str]:
+    """The top-level packages the notebook's code imports, standard library left out (whose versions to record)."""
+    names = set()
+    for cell in source.nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in cell.source.splitlines())
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return sorted(names - set(sys.stdlib_module_names))
+
+
+CLAIMS_LINE = re.compile(r"^CLAIMS (\{.*\})$", re.MULTILINE)
+
+
+def claims_of(nb: Any) -> list[str]:
+    """The names of the claims a notebook states for its tests (a ``CLAIMS {json}`` line it prints)."""
+    for cell in reversed(nb.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            match = CLAIMS_LINE.search(output.get("text", "")) if output.get("output_type") == "stream" else None
+            if match:
+                try:
+                    return sorted(json.loads(match.group(1)))
+                except ValueError:
+                    return []
+    return []
+
+
+async def _ask_kernel(client: NotebookClient, call: str) -> Any:
+    """Call the start-up profile's tracker in the kernel, once every cell has run; None if it cannot answer."""
+    msg_id = client.kc.execute("", silent=True, store_history=False,
+                               user_expressions={"answer": f"__import__('_nbjekyll_tracker').{call}"})
+    reply = await client.async_wait_for_reply(msg_id)
+    result = ((reply or {}).get("content", {}).get("user_expressions") or {}).get("answer", {})
+    if result.get("status") != "ok":
+        return None  # a kernel for another language, or one started without the profile
+    return json.loads(ast.literal_eval(result["data"]["text/plain"]))
 
 
 async def _files_used(client: NotebookClient) -> list[str]:
-    """Ask the kernel, once every cell has run, which site files it imported or read."""
-    msg_id = client.kc.execute("", silent=True, store_history=False,
-                               user_expressions={"files": "__import__('_nbjekyll_tracker').report()"})
-    reply = await client.async_wait_for_reply(msg_id)
-    result = ((reply or {}).get("content", {}).get("user_expressions") or {}).get("files", {})
-    if result.get("status") != "ok":
-        return []  # a kernel for another language, or one started without the profile
-    return json.loads(ast.literal_eval(result["data"]["text/plain"]))
+    """Which site files the notebook imported or read."""
+    return await _ask_kernel(client, "report()") or []
 
 
 async def _stop_kernel(client: NotebookClient, km: Any) -> None:

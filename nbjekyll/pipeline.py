@@ -22,7 +22,7 @@ from .errors import BuildInterrupted, NotebookError
 from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
 from .progress import Progress, Result
 from .sources import SourceNotebook, read_notebook
-from .write import SiteLock, write_post
+from .write import SiteLock, existing_text, provenance_path, write_post, write_provenance
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ class Builder:
                                  on_cell=lambda i, n: self.progress.cell(source.rel, i, n))
         files = (set(executed.files) | declared_dependencies(source, self.config)) - {source.rel}
         inputs = current_inputs(source, self.config, files)
-        self.cache.store(source, executed.notebook, inputs)
-        return executed.notebook, inputs
+        self.cache.store(source, executed.notebook, inputs, executed.provenance)
+        return executed.notebook, inputs, executed.provenance
 
     async def build_one(self, path: Path, threads: int) -> Result:
         rel = self.config.rel(path)
@@ -99,16 +99,22 @@ class Builder:
                 self.progress.finished(result)
                 return result
             if decision.action == "execute":
-                notebook, inputs = await self.run_kernel(source, decision, cells, threads)
+                notebook, inputs, provenance = await self.run_kernel(source, decision, cells, threads)
                 status = "built"
             else:
                 self.progress.started(rel, f"re-rendering ({'; '.join(decision.reasons)})")
                 notebook, inputs = with_cached_outputs(source, decision.cached.executed), decision.inputs
+                provenance = decision.cached.record.get("provenance")
                 status = "rendered"
             post = convert(source, notebook, self.config, built_from=inputs.for_front_matter())
             if self.kernels.stopping:
                 raise Interrupted()
+            stamp = provenance_path(self.config, source.slug)
+            # A post that comes out byte for byte as it was keeps its stamp: the run it records made it.
+            unchanged = stamp.exists() and existing_text(self.config, post) == post.text()
             write_post(self.config, post, rel)
+            if provenance and not unchanged:
+                write_provenance(self.config, source.slug, provenance)
             result = Result(rel, status, cells, time.monotonic() - start, warnings + post.warnings)
         except NotebookError as exc:
             result = Result(rel, "failed", cells, time.monotonic() - start, warnings, error=str(exc))

@@ -79,6 +79,13 @@ def check_ownership(config: Config, post: "Post", notebook_rel: str) -> None:
                                           f"{owner}; rename one of them")
 
 
+def existing_text(config: Config, post: "Post") -> str | None:
+    try:
+        return post_path(config, post.name).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
 def write_post(config: Config, post: "Post", notebook_rel: str) -> Path:
     check_ownership(config, post, notebook_rel)
     config.posts_dir.mkdir(parents=True, exist_ok=True)
@@ -93,6 +100,18 @@ def write_post(config: Config, post: "Post", notebook_rel: str) -> Path:
     atomic_write(target, post.text().encode("utf-8"))
     remove_unused_images(folder, set(post.images))
     return target
+
+
+def provenance_path(config: Config, slug: str) -> Path:
+    return _inside(config.provenance_dir / f"{slug}.yml", config.provenance_dir)
+
+
+def write_provenance(config: Config, slug: str, provenance: dict) -> None:
+    """The post's stamp (when and in what its notebook ran), as Jekyll data, so the post's own bytes
+    carry no time: site.data.provenance[slug] in the layout."""
+    config.provenance_dir.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(provenance, allow_unicode=True, sort_keys=True, default_flow_style=False)
+    atomic_write(provenance_path(config, slug), text.encode("utf-8"))
 
 
 def remove_unused_images(folder: Path, keep: set[str]) -> None:

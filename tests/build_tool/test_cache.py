@@ -230,7 +230,8 @@ def test_check_reports_missing_posts_orphans_unused_images_and_outputs(deps_site
         "_posts/2021-02-04-never-built.md: missing; run python build.py notebooks/2021-02-04-never-built.ipynb",
         "_posts/2021-02-03-plot.md: orphan (its notebook notebooks/2021-02-03-plot.ipynb no longer exists)",
         "img/plot/: orphan images (no notebook makes a post with slug 'plot')",
-        "2 notebooks checked: 5 problems",
+        "_data/provenance/plot.yml: orphan stamp (no notebook makes a post with slug 'plot')",
+        "2 notebooks checked: 6 problems",
     ]
 
 
