@@ -6,7 +6,19 @@ with respect to that output and returns the gradients with respect to the layer'
 and parameters. Arrays are NCHW and weights are in the reference (PyTorch) layout.
 """
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+
+try:
+    from numpy.lib.stride_tricks import sliding_window_view
+except ImportError:   # NumPy < 1.20, e.g. the Python 3.6 kernel of the CNTK post
+    from numpy.lib.stride_tricks import as_strided
+
+    def sliding_window_view(x, window_shape, axis):
+        """Read-only view of every window of `window_shape` over `axis`, as NumPy >= 1.20 gives."""
+        shape, strides = list(x.shape), list(x.strides)
+        for ax, size in zip(axis, window_shape):
+            shape[ax] -= size - 1
+        return as_strided(x, shape + list(window_shape), strides + [x.strides[ax] for ax in axis],
+                          writeable=False)
 
 
 # ---------------------------------------------------------------- convolution (via im2col)

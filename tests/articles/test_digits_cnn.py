@@ -158,3 +158,43 @@ def test_conv_matches_direct_loops():
                 for j in range(4):
                     direct[n, o, i, j] = np.sum(xp[n, :, i:i + 3, j:j + 3] * w[o]) + b[o]
     np.testing.assert_allclose(out, direct, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- the CNTK post's Python 3.6 kernel
+
+def test_shared_modules_are_python_3_6_code():
+    """The CNTK post imports both modules on Python 3.6 (no walrus, no dataclasses, no postponed annotations)."""
+    import ast
+    for name in ("digits_cnn.py", "numpy_cnn.py"):
+        source = (Path(N.__file__).parent / name).read_text()
+        tree = ast.parse(source, feature_version=(3, 6))
+        assert not any(isinstance(node, ast.NamedExpr) for node in ast.walk(tree)), name
+        assert "from __future__ import annotations" not in source and "dataclass" not in source, name
+
+
+def test_sliding_window_fallback_matches_numpy(monkeypatch, split):
+    """Without numpy.lib.stride_tricks.sliding_window_view (NumPy < 1.20) numpy_cnn uses its own, with
+    identical windows, so the reference computes bit-identical results on both NumPys."""
+    import importlib.util
+    import numpy.lib.stride_tricks as stride_tricks
+    real = stride_tricks.sliding_window_view
+    monkeypatch.delattr(stride_tricks, "sliding_window_view")
+    spec = importlib.util.spec_from_file_location("numpy_cnn_old_numpy", N.__file__)
+    old = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(old)
+    assert old.sliding_window_view is not real
+    rng = np.random.default_rng(3)
+    for shape in [(2, 3, 10, 10), (1, 4, 5, 7)]:
+        x = rng.normal(size=shape)
+        for k in (1, 2, 3):
+            windows = old.sliding_window_view(x, (k, k), axis=(2, 3))
+            assert windows.shape == real(x, (k, k), axis=(2, 3)).shape and not windows.flags.writeable
+            np.testing.assert_array_equal(windows, real(x, (k, k), axis=(2, 3)))
+    x_train, y_train, _, _ = split
+    params = D.initial_weights(np.float64)
+    x, y = x_train[:16].astype(np.float64), y_train[:16]
+    loss_new, grads_new = N.reference_loss_and_grads(params, x, y)
+    loss_old, grads_old = old.reference_loss_and_grads(params, x, y)
+    assert loss_new == loss_old
+    for name in D.PARAM_NAMES:
+        np.testing.assert_array_equal(grads_old[name], grads_new[name])
