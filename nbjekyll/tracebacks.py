@@ -11,12 +11,16 @@ from __future__ import annotations
 import re
 
 FILE_FRAME = re.compile(r"^File (?P<path>.+?):\d+, in (?P<function>[^\s(]+)")
-LIBRARY_ROOT = re.compile(r"^.*?(?:site-packages|dist-packages|lib/python\d+(?:\.\d+)?)/")
+LIBRARY_ROOTS = (re.compile(r"^.*/(?:site-packages|dist-packages)/"), re.compile(r"^.*/lib/python\d+(?:\.\d+)?/"))
 
 
 def module_of(path: str) -> str:
     """``~/.pyenv/…/site-packages/tensorflow/python/eager/backprop.py`` → ``tensorflow.python.eager.backprop``."""
-    relative = LIBRARY_ROOT.sub("", path)
+    relative = path
+    for root in LIBRARY_ROOTS:  # installed packages first: they live under lib/pythonX.Y too
+        if root.match(path):
+            relative = root.sub("", path)
+            break
     if relative == path:  # not under a library folder: a module of the site or elsewhere
         relative = path.rsplit("/", 1)[-1]
     module = relative[:-3] if relative.endswith(".py") else relative
