@@ -17,6 +17,9 @@ import yaml
 from .config import Config
 from .errors import NotebookError, SiteLockedError
 
+# libyaml's loader where PyYAML has it: reading every post's front matter is on the no-op path.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 if TYPE_CHECKING:
     from .convert import Post
 
@@ -51,7 +54,7 @@ def front_matter_of(text: str) -> dict | None:
     if not match:
         return None
     try:
-        data = yaml.safe_load(match.group(1))
+        data = yaml.load(match.group(1), Loader=FAST_LOADER)
     except yaml.YAMLError:
         return None
     return data if isinstance(data, dict) else None
