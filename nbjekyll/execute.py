@@ -8,6 +8,7 @@ failure the partly executed notebook is saved there and the error names the cell
 from __future__ import annotations
 
 import ast
+import atexit
 import json
 import logging
 import os
@@ -228,10 +229,45 @@ class Interrupted(Exception):
     """The build is being stopped: this notebook's work is abandoned and nothing is written."""
 
 
+START_ATTEMPTS = 3  # a kernel that dies before replying to kernel_info is started again this many times in all
+
+
+class _KernelDidNotStart(Exception):
+    """The kernel died or hung before the first cell: worth another try (ports, a busy machine)."""
+
+
 async def execute(source: SourceNotebook, config: Config, settings: ExecutionSettings,
                   on_cell: Callable[[int, int], None] | None = None,
-                  kernels: RunningKernels | None = None) -> Executed:
-    """Execute the notebook and return the executed copy; raise a NotebookError naming what failed."""
+                  kernels: RunningKernels | None = None,
+                  on_retry: Callable[[str], None] | None = None) -> Executed:
+    """Execute the notebook and return the executed copy; raise a NotebookError naming what failed.
+
+    A kernel that does not start is started again, up to START_ATTEMPTS times in all, each retry
+    reported through ``on_retry``; only then does the notebook fail.
+    """
+    specs = spec_manager(config)
+    installed = sorted(specs.find_kernel_specs())
+    if source.kernel_name not in installed:
+        raise _unknown_kernel(source, installed)
+    kernels = kernels or RunningKernels()
+    log_path = config.build_dir / "logs" / f"{source.path.stem}.kernel.log"
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return await _execute_once(source, config, settings, specs, kernels, log_path,
+                                       "w" if attempt == 1 else "a", on_cell)
+        except _KernelDidNotStart as failure:
+            if attempt == START_ATTEMPTS:
+                raise NotebookError(source.rel, f"the kernel could not start ({failure}), {START_ATTEMPTS} "
+                                                f"times; see {config.rel(log_path)}") from None
+            if on_retry:
+                on_retry(f"the kernel did not start ({failure}); starting it again "
+                         f"(attempt {attempt + 1} of {START_ATTEMPTS})")
+    raise AssertionError("unreachable")
+
+
+async def _execute_once(source: SourceNotebook, config: Config, settings: ExecutionSettings, specs: Any,
+                        kernels: RunningKernels, log_path: Path, log_mode: str,
+                        on_cell: Callable[[int, int], None] | None) -> Executed:
     nb = source.for_execution()
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     current: dict = {"index": None, "count": 0}
@@ -244,11 +280,6 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
         if on_cell and cell_index in code_cells:
             on_cell(code_cells.index(cell_index) + 1, len(code_cells))
 
-    specs = spec_manager(config)
-    installed = sorted(specs.find_kernel_specs())
-    if source.kernel_name not in installed:
-        raise _unknown_kernel(source, installed)
-    kernels = kernels or RunningKernels()
     if kernels.stopping:
         raise Interrupted()
     # We own the kernel manager, so the kernel's whole life is ours to end (see RunningKernels).
@@ -263,8 +294,7 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
         on_cell_start=cell_started,
         log=quiet_log,
     )
-    log_path = config.build_dir / "logs" / f"{source.path.stem}.kernel.log"
-    with open(log_path, "w", encoding="utf-8") as kernel_log:
+    with open(log_path, log_mode, encoding="utf-8") as kernel_log:
         kernels.managers.add(km)
         started, clock = datetime.now(timezone.utc), time.monotonic()
         try:
@@ -277,6 +307,8 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
             if kernels.stopping:
                 raise Interrupted() from None
             index = current["index"]
+            if index is None and isinstance(exc, (RuntimeError, DeadKernelError, TimeoutError)):
+                raise _KernelDidNotStart(str(exc) or type(exc).__name__) from None
             if index is not None and nb.cells[index].get("execution_count") is None:
                 nb.cells[index]["execution_count"] = current["count"]
             raise _explain(exc, nb, source, config, settings, index, log_path) from None
@@ -341,6 +373,9 @@ async def _files_used(client: NotebookClient) -> list[str]:
 
 
 async def _stop_kernel(client: NotebookClient, km: Any) -> None:
+    # nbclient registers an exit hook when it starts a kernel and forgets it when the start fails;
+    # the hook would print an AssertionError traceback when the build exits. We stop the kernel here.
+    atexit.unregister(client._cleanup_kernel)
     if client.kc is not None:
         client.kc.stop_channels()
         client.kc = None
@@ -357,8 +392,6 @@ def _explain(exc: Exception, nb: Any, source: SourceNotebook, config: Config, se
     if isinstance(exc, NoSuchKernel):
         return _unknown_kernel(source, _installed_kernels(config))
     if index is None:
-        if isinstance(exc, (RuntimeError, DeadKernelError, TimeoutError)):
-            return NotebookError(source.rel, f"the kernel could not start ({exc}); see {config.rel(log_path)}")
         return exc
     partial = save_partial(nb, source, config)
     failure = _failure(nb, index)

@@ -70,7 +70,9 @@ class Builder:
                                           f"({'; '.join(decision.reasons)})")
         settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=threads)
         executed = await execute(source, self.config, settings, kernels=self.kernels,
-                                 on_cell=lambda i, n: self.progress.cell(source.rel, i, n))
+                                 on_cell=lambda i, n: self.progress.cell(source.rel, i, n),
+                                 on_retry=lambda why: self.progress.line(f"{source.rel}: warning: {why}",
+                                                                         error=True))
         files = (set(executed.files) | declared_dependencies(source, self.config)) - {source.rel}
         inputs = current_inputs(source, self.config, files)
         self.cache.store(source, executed.notebook, inputs, executed.provenance)

@@ -191,3 +191,59 @@ def test_file_that_is_not_utf8(site):
     run = site.build()
     assert run.code == 1
     assert "notebooks/2021-01-01-latin1.ipynb: cannot read the file: 'utf-8' codec can't decode byte 0xe9" in run.err
+
+
+FLAKY_KERNEL = """\
+import os, sys
+marker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "starts")
+with open(marker, "a") as handle:
+    handle.write("x")
+if os.path.getsize(marker) <= int(os.environ.get("FAILING_STARTS", "0")):
+    sys.exit(3)                                  # dies before replying to kernel_info
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", sys.argv[1]])
+"""
+
+
+def flaky_kernel_site(site, failing_starts: int):
+    """A kernelspec in the site's own kernel folder whose first ``failing_starts`` starts die at once."""
+    import json
+    import sys
+    folder = site.root / ".kernels" / "share" / "jupyter" / "kernels" / "flaky"
+    folder.mkdir(parents=True)
+    (folder / "launch.py").write_text(FLAKY_KERNEL)
+    (folder / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, str(folder / "launch.py"), "{connection_file}"],
+        "display_name": "Flaky", "language": "python", "env": {"FAILING_STARTS": str(failing_starts)}}))
+    path = site.add("title_from_heading.ipynb", "2021-01-01-flaky.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.kernelspec = {"name": "flaky", "display_name": "Flaky", "language": "python"}
+    nbformat.write(nb, path)
+    return folder / "starts"
+
+
+def test_a_kernel_that_dies_at_start_is_started_again(site):
+    starts = flaky_kernel_site(site, failing_starts=1)
+    process = site.build_subprocess()
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert err == ("notebooks/2021-01-01-flaky.ipynb: warning: the kernel did not start (Kernel died before "
+                   "replying to kernel_info); starting it again (attempt 2 of 3)\n")
+    assert starts.read_text() == "xx"
+    assert "1 notebook: 1 ok, 0 failed" in out
+
+
+def test_a_kernel_that_never_starts_fails_cleanly_after_three_tries(site):
+    starts = flaky_kernel_site(site, failing_starts=99)
+    process = site.build_subprocess()
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 1
+    assert err.splitlines() == [
+        "notebooks/2021-01-01-flaky.ipynb: warning: the kernel did not start (Kernel died before replying to "
+        "kernel_info); starting it again (attempt 2 of 3)",
+        "notebooks/2021-01-01-flaky.ipynb: warning: the kernel did not start (Kernel died before replying to "
+        "kernel_info); starting it again (attempt 3 of 3)",
+        "notebooks/2021-01-01-flaky.ipynb: the kernel could not start (Kernel died before replying to "
+        "kernel_info), 3 times; see _build/logs/2021-01-01-flaky.kernel.log",
+    ]
+    assert starts.read_text() == "xxx"
+    assert "Traceback" not in out + err and "Exception ignored" not in out + err
