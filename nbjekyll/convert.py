@@ -19,7 +19,7 @@ import yaml
 
 from .config import Config
 from .errors import NotebookError
-from .tracebacks import reader_traceback
+from .tracebacks import reader_traceback, strip_ansi
 from .markdown import LiquidSnippets, rewrite_markdown
 from .sources import TOOL_KEYS, FILE_NAME, SourceNotebook, slugify, split_cell_options
 
@@ -77,7 +77,6 @@ def cut_lines(text: str, limit: int) -> str:
 
 def terminal_text(text: str) -> str:
     """What a terminal would show: ANSI codes gone, carriage-return overwrites applied."""
-    from nbconvert.filters import strip_ansi  # imported on first use: --check never needs it
     text = strip_ansi(text)
     return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
 

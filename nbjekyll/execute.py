@@ -21,17 +21,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-import nbformat
-from jupyter_client.kernelspec import NoSuchKernel
-from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-from nbconvert.filters import strip_ansi
+# nbclient, jupyter_client and nbformat are imported where a kernel is started: a build with
+# nothing to execute never pays for them.
 
 from .config import Config
 from .errors import CellError, CellFailure, NotebookError
 from .kernels import kernels_share, spec_manager
 from .sources import SourceNotebook
+from .tracebacks import strip_ansi
 
 STARTUP = r"""
 # Written by nbjekyll. Kernels of the build start with this profile instead of ~/.ipython, so a
@@ -191,6 +188,7 @@ def _failure(nb: Any, index: int) -> CellFailure:
 
 
 def save_partial(nb: Any, source: SourceNotebook, config: Config) -> str:
+    import nbformat
     folder = config.build_dir / "failed"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / source.path.name
@@ -280,6 +278,9 @@ async def _execute_once(source: SourceNotebook, config: Config, settings: Execut
         if on_cell and cell_index in code_cells:
             on_cell(code_cells.index(cell_index) + 1, len(code_cells))
 
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
     if kernels.stopping:
         raise Interrupted()
     # We own the kernel manager, so the kernel's whole life is ours to end (see RunningKernels).
@@ -356,7 +357,7 @@ def claims_of(nb: Any) -> list[str]:
     return []
 
 
-async def _ask_kernel(client: NotebookClient, call: str) -> Any:
+async def _ask_kernel(client: Any, call: str) -> Any:
     """Call the start-up profile's tracker in the kernel, once every cell has run; None if it cannot answer."""
     msg_id = client.kc.execute("", silent=True, store_history=False,
                                user_expressions={"answer": f"__import__('_nbjekyll_tracker').{call}"})
@@ -367,12 +368,12 @@ async def _ask_kernel(client: NotebookClient, call: str) -> Any:
     return json.loads(ast.literal_eval(result["data"]["text/plain"]))
 
 
-async def _files_used(client: NotebookClient) -> list[str]:
+async def _files_used(client: Any) -> list[str]:
     """Which site files the notebook imported or read."""
     return await _ask_kernel(client, "report()") or []
 
 
-async def _stop_kernel(client: NotebookClient, km: Any) -> None:
+async def _stop_kernel(client: Any, km: Any) -> None:
     # nbclient registers an exit hook when it starts a kernel and forgets it when the start fails;
     # the hook would print an AssertionError traceback when the build exits. We stop the kernel here.
     atexit.unregister(client._cleanup_kernel)
@@ -389,6 +390,8 @@ async def _stop_kernel(client: NotebookClient, km: Any) -> None:
 def _explain(exc: Exception, nb: Any, source: SourceNotebook, config: Config, settings: ExecutionSettings,
              index: int | None, log_path: Path) -> Exception:
     """The NotebookError that says, in a person's terms, what nbclient raised."""
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     if isinstance(exc, NoSuchKernel):
         return _unknown_kernel(source, _installed_kernels(config))
     if index is None:

@@ -17,12 +17,17 @@ from pathlib import Path
 from .cache import (Cache, Plan, current_inputs, declared_dependencies, plan, recorded_inputs,
                     with_cached_outputs)
 from .config import Config, default_jobs
-from .convert import convert
 from .errors import BuildInterrupted, NotebookError
 from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
 from .progress import Progress, Result
 from .sources import SourceNotebook, read_notebook
 from .write import SiteLock, existing_text, provenance_path, write_post, write_provenance
+
+
+def convert(*args, **kwargs):
+    """The convert stage, imported when a post is first rendered (a no-op build never needs jinja2)."""
+    from .convert import convert as convert_notebook
+    return convert_notebook(*args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import re
 
+ANSI_ESCAPE = re.compile(r"\x1b\[(.*?)([@-~])")  # the colours of IPython's tracebacks (nbconvert's pattern)
 FILE_FRAME = re.compile(r"^File (?P<path>.+?):\d+, in (?P<function>[^\s(]+)")
 LIBRARY_ROOTS = (re.compile(r"^.*/(?:site-packages|dist-packages)/"), re.compile(r"^.*/lib/python\d+(?:\.\d+)?/"))
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI_ESCAPE.sub("", text)
 
 
 def module_of(path: str) -> str:
