@@ -2,6 +2,7 @@
 #   make setup   install Jekyll, Chromium, OpenMPI (apt, only what is missing), the Python requirements,
 #                and the kernels the site declares (the CNTK post's Python 3.6 kernel; reused when current)
 #   make build   execute the notebooks that changed into _posts/ + img/, then jekyll build into _site/
+#                and Pagefind's search index into _site/pagefind/
 #   make rebuild the same, executing every notebook again (python build.py --force)
 #   make serve   build, then serve on http://127.0.0.1:4000/<baseurl>/ with live reload
 #   make test    run the whole test suite (tests/site needs jekyll + chromium)
@@ -51,13 +52,18 @@ setup:
 posts:
 	$(BUILD)
 
+# The search index (Pagefind) goes into the built site, after jekyll build
+SEARCH_INDEX = $(PYTHON) -m pagefind --site $(SITE) --silent
+
 build: posts
 	$(JEKYLL) build --destination $(SITE)
+	$(SEARCH_INDEX)
 
 # Execute every notebook again, whatever the cache says, then build the site.
 rebuild:
 	$(BUILD) --force
 	$(JEKYLL) build --destination $(SITE)
+	$(SEARCH_INDEX)
 
 # build.py --watch rebuilds a post when its notebook or a file it uses changes; jekyll then
 # reloads the page in the browser.
