@@ -7,6 +7,7 @@ import http.server
 import os
 import re
 import subprocess
+import sys
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = REPO / "tests" / "screenshots"
 TEST_BASEURL = "/test-base/blog"
-SITE_FILES = ["_config.yml", "_layouts", "_includes", "assets", "favicon.ico", "index.md", "about.md"]
+SITE_FILES = ["_config.yml", "_layouts", "_includes", "assets", "favicon.ico", "index.md", "about.md", "search.md"]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -56,6 +57,10 @@ def jekyll_build(source: Path, dest: Path, *extra_configs: Path) -> None:
     # Jekyll reports Liquid and kramdown problems as warnings and still exits 0.
     warnings = [l for l in out.splitlines() if re.search(r"\b(warning|error)\b", l, re.I)]
     assert not warnings, "jekyll build warned:\n" + "\n".join(warnings)
+    # the search index, as make build and CI make it
+    proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(dest), "--silent"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"pagefind failed:\n{proc.stdout}{proc.stderr}"
 
 
 @dataclass

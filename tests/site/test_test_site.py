@@ -152,13 +152,17 @@ def test_outputs_look_different_from_code(test_site, new_tab):
 def test_home_about_favicon_and_feed(test_site, new_tab):
     tab = new_tab(test_site)
     page = tab.open(TEST_BASEURL + "/")
+    # one h1; the series first, in reading order, then the other posts, newest first
+    assert page.locator("h1").all_inner_texts() == [test_site.config["title"]]
+    in_series = [p for p in test_site.posts if p.fm.get("series")]
+    others = list(reversed([p for p in test_site.posts if not p.fm.get("series")]))
+    assert page.locator(".series-home h2").all_inner_texts() == ["Test Series"]
     links = page.locator(".post-list a.post-link")
-    newest_first = list(reversed(test_site.posts))
-    assert [t.strip() for t in links.all_inner_texts()] == [p.title for p in newest_first]
-    assert links.evaluate_all("as => as.map(a => a.getAttribute('href'))") == [p.path for p in newest_first]
+    assert [t.strip() for t in links.all_inner_texts()] == \
+        [f"Part {i + 1} · {p.title}" for i, p in enumerate(in_series)] + [p.title for p in others]
+    assert links.evaluate_all("as => as.map(a => a.getAttribute('href'))") == [p.path for p in in_series + others]
     assert page.locator(".post-list .post-description").all_inner_texts() == \
-        [p.fm["description"] for p in newest_first if p.fm.get("description")]
-    assert page.locator(".post-list .post-series").all_inner_texts() == ["Test Series", "Test Series"]
+        [p.fm["description"] for p in in_series + others if p.fm.get("description")]
     about = page.locator(".site-nav a.page-link")
     assert about.all_inner_texts() == ["About"]
     assert page.get_attribute('link[rel="icon"]', "href") == TEST_BASEURL + "/favicon.ico"
@@ -180,7 +184,7 @@ def test_home_about_favicon_and_feed(test_site, new_tab):
 def test_nothing_but_the_site_is_published(test_site):
     published = {p.name for p in test_site.dest.iterdir()}
     assert published == {"2021", "about", "assets", "favicon.ico", "feed.xml", "img", "index.html",
-                         "robots.txt", "sitemap.xml"}
+                         "pagefind", "robots.txt", "search", "sitemap.xml"}
     assert not list(test_site.dest.rglob("*.ipynb"))
     assert (test_site.dest / "assets/mathjax/tex-chtml.js").stat().st_size > 1_000_000
     assert len(list((test_site.dest / "assets/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))) == 23
