@@ -6,7 +6,7 @@ import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 
-from sitecheck import REPO, SCREENSHOTS, SHOT_FOLDERS, series_posts
+from sitecheck import REPO, SCREENSHOTS, SHOT_FOLDERS, Tab, series_posts
 
 WIDTHS = [320, 390, 768, 1280]
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -88,7 +88,6 @@ def test_copy_button_copies_exactly_the_code(real_site, browser):
     context = browser.new_context(viewport={"width": 1000, "height": 800},
                                   permissions=["clipboard-read", "clipboard-write"])
     try:
-        from sitecheck import Tab
         tab = Tab(context, real_site)
         page = tab.open(post.path)
         cells = page.locator(".post-content div.highlighter-rouge:not(.output)")
