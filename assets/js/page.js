@@ -62,6 +62,6 @@
   }
   markScrollable();
   window.addEventListener('resize', markScrollable);
+  // typeset equations are only measurable once MathJax has finished
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(markScrollable);
-  else document.addEventListener('DOMContentLoaded', markScrollable);
 })();

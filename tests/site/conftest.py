@@ -85,12 +85,15 @@ def real_site(request, jekyll, tmp_path_factory) -> Site:
 
 @pytest.fixture
 def new_tab(browser):
-    """new_tab(site, javascript=True) -> Tab in a fresh browser context (empty localStorage)."""
+    """new_tab(site, javascript=True, width=1000, scheme="light", permissions=()) -> Tab in a fresh
+    browser context (empty localStorage), `width` px wide, in that colour scheme."""
     contexts = []
 
-    def make(site: Site, javascript: bool = True, context=None) -> Tab:
+    def make(site: Site, javascript: bool = True, context=None, width: int = 1000, scheme: str = "light",
+             permissions: tuple = ()) -> Tab:
         if context is None:
-            context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1000, "height": 800})
+            context = browser.new_context(java_script_enabled=javascript, viewport={"width": width, "height": 800},
+                                          color_scheme=scheme, permissions=list(permissions))
             contexts.append(context)
         return Tab(context, site)
 

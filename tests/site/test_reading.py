@@ -6,7 +6,7 @@ import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 
-from sitecheck import REPO, SCREENSHOTS, SHOT_FOLDERS, Tab, series_posts
+from sitecheck import REPO, SCREENSHOTS, SHOT_FOLDERS, series_posts
 
 WIDTHS = [320, 390, 768, 1280]
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -16,23 +16,9 @@ def pages_of(site) -> list[str]:
     return [site.baseurl + "/", site.baseurl + "/about/", site.baseurl + "/search/"] + [p.path for p in site.posts]
 
 
-@pytest.fixture
-def context_at(browser):
-    contexts = []
-
-    def make(width: int, scheme: str = "light"):
-        context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
-        contexts.append(context)
-        return context
-
-    yield make
-    for c in contexts:
-        c.close()
-
-
 @pytest.mark.parametrize("width", WIDTHS)
-def test_no_page_is_wider_than_the_screen(real_site, new_tab, context_at, width):
-    tab = new_tab(real_site, context=context_at(width))
+def test_no_page_is_wider_than_the_screen(real_site, new_tab, width):
+    tab = new_tab(real_site, width=width)
     too_wide = {}
     for path in pages_of(real_site):
         page = tab.open(path)
@@ -43,10 +29,10 @@ def test_no_page_is_wider_than_the_screen(real_site, new_tab, context_at, width)
     tab.assert_clean()
 
 
-def test_series_box_is_closed_on_a_phone_and_open_on_a_wide_screen(real_site, new_tab, context_at):
+def test_series_box_is_closed_on_a_phone_and_open_on_a_wide_screen(real_site, new_tab):
     post = real_site.posts[0]
     for width, is_open in [(390, False), (1280, True)]:
-        tab = new_tab(real_site, context=context_at(width))
+        tab = new_tab(real_site, width=width)
         page = tab.open(post.path)
         details = page.locator(".series-toc details")
         assert (details.get_attribute("open") is not None) == is_open
@@ -57,13 +43,13 @@ def test_series_box_is_closed_on_a_phone_and_open_on_a_wide_screen(real_site, ne
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_nothing_serious_on_any_page(real_site, new_tab, context_at, scheme):
+def test_axe_finds_nothing_serious_on_any_page(real_site, new_tab, scheme):
     """axe-core's serious and critical violations (contrast, names, scrollable regions…) at a
     phone's and a desktop's width, after MathJax and the page scripts ran; a screenshot of each."""
     axe = Axe()
     found = {}
     for width in (390, 1280):
-        tab = new_tab(real_site, context=context_at(width, scheme))
+        tab = new_tab(real_site, width=width, scheme=scheme)
         folder = SCREENSHOTS / "real-site" / f"{scheme}-{width}"
         folder.mkdir(parents=True, exist_ok=True)
         SHOT_FOLDERS.add(folder)
@@ -83,30 +69,25 @@ def test_axe_finds_nothing_serious_on_any_page(real_site, new_tab, context_at, s
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
 
 
-def test_copy_button_copies_exactly_the_code(real_site, browser):
+def test_copy_button_copies_exactly_the_code(real_site, new_tab):
     post = real_site.post("cnn-in-pytorch")
-    context = browser.new_context(viewport={"width": 1000, "height": 800},
-                                  permissions=["clipboard-read", "clipboard-write"])
-    try:
-        tab = Tab(context, real_site)
-        page = tab.open(post.path)
-        cells = page.locator(".post-content div.highlighter-rouge:not(.output)")
-        outputs = page.locator(".post-content div.highlighter-rouge.output")
-        assert cells.count() > 0 and outputs.locator(".copy-button").count() == 0
-        assert page.locator(".copy-button").count() == cells.count()
-        cell = cells.nth(1)
-        expected = cell.locator("pre code").text_content().rstrip("\n")
-        assert expected in post.md.read_text(encoding="utf-8")     # the cell's source, as written
-        # keyboard: focus the button, press Enter
-        button = cell.locator(".copy-button")
-        button.focus()
-        page.keyboard.press("Enter")
-        page.wait_for_function("b => b.textContent === 'Copied'", arg=button.element_handle())
-        assert page.evaluate("() => navigator.clipboard.readText()") == expected
-        assert page.locator("[aria-live=polite]").inner_text() == "Code copied"
-        tab.assert_clean()
-    finally:
-        context.close()
+    tab = new_tab(real_site, permissions=("clipboard-read", "clipboard-write"))
+    page = tab.open(post.path)
+    cells = page.locator(".post-content div.highlighter-rouge:not(.output)")
+    outputs = page.locator(".post-content div.highlighter-rouge.output")
+    assert cells.count() > 0 and outputs.locator(".copy-button").count() == 0
+    assert page.locator(".copy-button").count() == cells.count()
+    cell = cells.nth(1)
+    expected = cell.locator("pre code").text_content().rstrip("\n")
+    assert expected in post.md.read_text(encoding="utf-8")     # the cell's source, as written
+    # keyboard: focus the button, press Enter
+    button = cell.locator(".copy-button")
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("b => b.textContent === 'Copied'", arg=button.element_handle())
+    assert page.evaluate("() => navigator.clipboard.readText()") == expected
+    assert page.locator("[aria-live=polite]").inner_text() == "Code copied"
+    tab.assert_clean()
 
 
 def test_search_from_the_header_finds_the_main_post(real_site, new_tab):
