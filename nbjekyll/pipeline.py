@@ -181,6 +181,8 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
     loop = asyncio.new_event_loop()
     outcome: dict = {}
 
+    done = threading.Event()
+
     def work() -> None:
         asyncio.set_event_loop(loop)
         try:
@@ -190,6 +192,7 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
         finally:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
+            done.set()
 
     def on_sigterm(signum, frame):
         raise _Terminated()
@@ -198,15 +201,20 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
         prepare_kernel_profile(config)
         previous = signal.signal(signal.SIGTERM, on_sigterm) if threading.current_thread() is threading.main_thread() else None
         thread = threading.Thread(target=work, name="nbjekyll-build", daemon=True)
+        # We wait on an Event, not on Thread.join: a Ctrl-C that lands inside join() makes Python 3.11
+        # mark the still-running thread as finished (bpo-45274 in its threading.py), and the build would exit
+        # while its kernels are being torn down, hanging in nbclient's exit hook.
         try:
             thread.start()
-            while thread.is_alive():
-                thread.join(0.1)
+            while not done.wait(0.1):
+                pass
         except (KeyboardInterrupt, _Terminated) as exc:
             name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else "SIGTERM"
             progress.line(f"{name}: stopping kernels…", error=True)
-            builder.kernels.kill_all()
-            thread.join(60)
+            deadline = time.monotonic() + 60
+            while not done.is_set() and time.monotonic() < deadline:
+                builder.kernels.kill_all()  # again and again: a kernel may have been starting the first time
+                done.wait(0.2)
             raise BuildInterrupted(name) from None
         finally:
             if previous is not None:
