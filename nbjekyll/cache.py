@@ -31,7 +31,7 @@ from .sources import SourceNotebook, split_cell_options
 from .write import front_matter_of
 
 CACHE_FORMAT = 2
-TOOL_FILES = ("convert.py", "markdown.py", "tracebacks.py", "templates/post.md.j2")
+TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "tracebacks.py", "templates/post.md.j2")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
 
 
@@ -150,6 +150,25 @@ class Cache:
             self.discard(source, f"the cache of {source.rel} is corrupt ({type(exc).__name__}); it will be rebuilt")
             return None
         return CacheEntry(executed, record)
+
+    def export(self, source: SourceNotebook) -> dict | None:
+        """The entry as text, for a shard's bundle; None when there is no valid entry."""
+        if self.load(source) is None:
+            return None
+        folder = self.folder(source)
+        return {"folder": folder.name, "record": json.loads((folder / "record.json").read_text(encoding="utf-8")),
+                "executed": (folder / "executed.ipynb").read_text(encoding="utf-8")}
+
+    def install(self, entry: dict) -> None:
+        """Put an exported entry (from a bundle) in place, replacing what was there."""
+        folder = self.root / Path(entry["folder"]).name
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        (tmp / "executed.ipynb").write_text(entry["executed"], encoding="utf-8")
+        (tmp / "record.json").write_text(json.dumps(entry["record"], indent=1, sort_keys=True), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
 
     def discard(self, source: SourceNotebook, warning: str | None = None) -> None:
         if warning:

@@ -6,31 +6,22 @@ template ``templates/post.md.j2``; this module decides what goes into them.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
 
-
 from .config import Config
 from .errors import NotebookError
-from .tracebacks import reader_traceback, strip_ansi
+from .images import IMAGE_EXTENSIONS, ImageStore
 from .markdown import LiquidSnippets, rewrite_markdown
+from .outputs import OutputRenderer, image_bytes
 from .sources import TOOL_KEYS, FILE_NAME, SourceNotebook, slugify, split_cell_options
 
-IMAGE_EXTENSIONS = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}
 LINKED_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
-# Representations in order of preference; anything else is dropped.
-MIME_PRIORITY = ["image/svg+xml", "image/png", "image/jpeg", "image/gif",
-                 "text/html", "text/markdown", "text/latex", "text/plain"]
-# Outputs that need a live kernel or a JavaScript runtime.
-UNSHOWABLE = ("application/vnd.jupyter.widget", "application/javascript", "text/javascript",
-              "application/vnd.")
 RAW_CELL_FORMATS = {None, "", "text/markdown", "text/html", "markdown", "html"}
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -66,32 +57,6 @@ class Post:
         return f"---\n{header}---\n\n{self.body}\n"
 
 
-def cut_lines(text: str, limit: int) -> str:
-    lines = text.split("\n")
-    if len(lines) <= limit:
-        return text
-    hidden = len(lines) - limit
-    return "\n".join(lines[:limit] + [f"… {hidden} more line{'s' if hidden != 1 else ''} not shown "
-                                      f"(output cut at {limit} lines) …"])
-
-
-def terminal_text(text: str) -> str:
-    """What a terminal would show: ANSI codes gone, carriage-return overwrites applied."""
-    text = strip_ansi(text)
-    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
-
-
-def _coalesce_streams(outputs: list) -> list:
-    merged: list = []
-    for output in outputs:
-        if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
-                and merged[-1]["name"] == output["name"]):
-            merged[-1] = {**merged[-1], "text": merged[-1]["text"] + output["text"]}
-        else:
-            merged.append(dict(output))
-    return merged
-
-
 class _Converter:
     def __init__(self, source: SourceNotebook, executed: Any, config: Config, built_from: dict | None = None):
         self.built_from = built_from
@@ -99,27 +64,12 @@ class _Converter:
         self.nb = executed
         self.config = config
         self.liquid = LiquidSnippets()
-        self.images: dict[str, bytes] = {}
-        self.warnings: list[str] = []
+        self.images = ImageStore(config, source.slug, self.liquid)
+        self.outputs = OutputRenderer(self.images, config.output_max_lines, self.markdown)
         self.math = 0
-        self.cover: str | None = None
         info = executed.metadata.get("language_info", {}) or {}
         kernelspec = executed.metadata.get("kernelspec", {}) or {}
         self.language = info.get("name") or kernelspec.get("language") or "text"
-
-    # -- images --------------------------------------------------------------------------
-    def image_path(self, name: str) -> str:
-        folder = PurePosixPath(self.config.rel(self.config.images_dir)) / self.source.slug
-        return f"/{folder}/{name}"
-
-    def add_image(self, data: bytes, extension: str) -> str:
-        """Store an image under a name made from its content; return the site path."""
-        name = f"{hashlib.sha256(data).hexdigest()[:16]}.{extension}"
-        self.images[name] = data
-        return self.image_path(name)
-
-    def image_url(self, site_path: str) -> str:
-        return self.liquid.add("{{ '" + site_path + "' | relative_url }}")
 
     # -- Markdown ----------------------------------------------------------------------
     def resolve_target(self, position: int, cell: Any):
@@ -135,7 +85,7 @@ class _Converter:
                 if mime is None:
                     raise NotebookError(self.source.rel, f"cell {position}: the attachment {name!r} is not an image "
                                                          f"({', '.join(bundle)})")
-                return self.image_url(self.add_image(self._bytes(bundle[mime], mime), IMAGE_EXTENSIONS[mime]))
+                return self.images.url(self.images.add(image_bytes(bundle[mime], mime), IMAGE_EXTENSIONS[mime]))
             if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", target) or target.startswith(("/", "#")):
                 return None
             path_part, hash_mark, fragment = target.partition("#")
@@ -157,7 +107,7 @@ class _Converter:
             if suffix not in LINKED_IMAGE_SUFFIXES:
                 raise NotebookError(self.source.rel, f"cell {position}: {target!r} is not an image this tool "
                                                      f"can publish ({', '.join(sorted(LINKED_IMAGE_SUFFIXES))})")
-            return self.image_url(self.add_image(local.read_bytes(), suffix.lstrip(".").replace("jpeg", "jpg")))
+            return self.images.url(self.images.add(local.read_bytes(), suffix.lstrip(".").replace("jpeg", "jpg")))
 
         return resolve
 
@@ -178,73 +128,6 @@ class _Converter:
         self.math += math
         return rewritten.strip("\n")
 
-    # -- outputs ---------------------------------------------------------------------------
-    @staticmethod
-    def _bytes(data: Any, mime: str) -> bytes:
-        if isinstance(data, list):
-            data = "".join(data)
-        if mime == "image/svg+xml":
-            return data.encode("utf-8")
-        return base64.b64decode(data)
-
-    def text_block(self, text: str, classes: str) -> dict:
-        text = cut_lines(terminal_text(text).rstrip("\n").rstrip(), self.config.output_max_lines)
-        return {"kind": "text", "text": text, "classes": classes}
-
-    def output_blocks(self, outputs: list, position: int, options) -> list[dict]:
-        blocks: list[dict] = []
-        for output in _coalesce_streams(outputs):
-            kind = output.get("output_type")
-            if kind == "stream":
-                if output["name"] == "stderr" and options.has("remove-stderr"):
-                    continue
-                if output["text"].strip():
-                    blocks.append(self.text_block(output["text"], f".output .{output['name']}"))
-            elif kind == "error":
-                traceback = [terminal_text(entry) for entry in output.get("traceback", [])]
-                blocks.append(self.text_block(reader_traceback(traceback), ".output .error"))
-            elif kind in ("execute_result", "display_data"):
-                block = self.data_block(output.get("data", {}), position, options,
-                                        ".output .result" if kind == "execute_result" else ".output .display")
-                if block:
-                    blocks.append(block)
-        return blocks
-
-    def data_block(self, data: dict, position: int, options, classes: str) -> dict | None:
-        unshowable = sorted(m for m in data if m.startswith(UNSHOWABLE))
-        mime = next((m for m in MIME_PRIORITY if m in data), None)
-        if unshowable and mime in (None, "text/plain"):
-            self.warnings.append(f"cell {position}: dropped an output of type {unshowable[0]} "
-                                 "(it needs a live kernel or JavaScript and cannot be shown on a static page)")
-            return None
-        if mime is None:
-            if data:
-                self.warnings.append(f"cell {position}: dropped an output of type {sorted(data)[0]} "
-                                     "(no representation a static page can show)")
-            return None
-        value = data[mime]
-        if isinstance(value, list):
-            value = "".join(value)
-        if mime in IMAGE_EXTENSIONS:
-            path = self.add_image(self._bytes(value, mime), IMAGE_EXTENSIONS[mime])
-            if options.has("cover") and self.cover is None:
-                self.cover = path
-            alt = options.fig_alt or f"Figure produced by cell {position}"
-            return {"kind": "image", "url": self.image_url(path), "alt": alt.replace("]", "\\]")}
-        if mime == "text/html":
-            return {"kind": "html", "html": value.strip("\n")}
-        if mime == "text/markdown":
-            return {"kind": "markdown", "markdown": self.markdown(value, position, {})}
-        if mime == "text/latex":
-            self.math += 1
-            tex = value.strip()
-            for opener, closer in (("$$", "$$"), ("\\[", "\\]"), ("$", "$")):
-                if tex.startswith(opener) and tex.endswith(closer) and len(tex) > len(opener) + len(closer):
-                    tex = tex[len(opener):-len(closer)].strip()
-                    break
-            return {"kind": "math", "tex": "\n".join(l for l in tex.splitlines() if l.strip())}
-        return self.text_block(value, classes)
-
     # -- cells ---------------------------------------------------------------------------------
     def items(self) -> list[dict]:
         items: list[dict] = []
@@ -254,7 +137,7 @@ class _Converter:
             if index == self.source.front_matter_cell:
                 continue
             if cell.cell_type == "code":
-                outputs = self.output_blocks(cell.get("outputs", []), position, options)
+                outputs = self.outputs.blocks(cell.get("outputs", []), position, options)
                 if options.has("remove-cell"):
                     continue
                 _, code = split_cell_options(cell.source)
@@ -306,10 +189,10 @@ class _Converter:
         for key, value in self.config.front_matter.items():
             front_matter.setdefault(key, value)
         front_matter["notebook"] = self.source.rel
-        if self.math:
+        if self.math or self.outputs.math:
             front_matter["math"] = True
-        if self.cover:
-            front_matter["image"] = self.cover
+        if self.outputs.cover:
+            front_matter["image"] = self.outputs.cover
         if "excerpt" not in front_matter:
             # Jekyll's own excerpt would cut the body inside its {% raw %} block.
             if isinstance(front_matter.get("description"), str):
@@ -324,7 +207,7 @@ class _Converter:
         body = _environment.get_template("post.md.j2").render(items=self.items())
         body = self.liquid.protect(body.strip("\n"))
         return Post(name=self.source.post_name, slug=self.source.slug, front_matter=self.front_matter(),
-                    body=body, images=dict(sorted(self.images.items())), warnings=self.warnings)
+                    body=body, images=dict(sorted(self.images.files.items())), warnings=self.outputs.warnings)
 
 
 def convert(source: SourceNotebook, executed: Any, config: Config, built_from: dict | None = None) -> Post:

@@ -32,6 +32,7 @@ class CellOptions:
 
     tags: frozenset = frozenset()
     fig_alt: str | None = None
+    fig_cap: str | None = None
 
     def has(self, tag: str) -> bool:
         return tag in self.tags
@@ -67,7 +68,7 @@ def split_cell_options(source: str) -> tuple[list[str], str]:
 
 def read_cell_options(cell: Any, position: int, notebook: str) -> CellOptions:
     tags = set(t for t in cell.get("metadata", {}).get("tags", []) if isinstance(t, str))
-    fig_alt = None
+    fig_alt = fig_cap = None
     if cell.get("cell_type") == "code":
         option_lines, _ = split_cell_options(cell.source)
         if option_lines:
@@ -83,7 +84,9 @@ def read_cell_options(cell: Any, position: int, notebook: str) -> CellOptions:
                     tags.add(tag)
             if options.get("fig-alt") is not None:
                 fig_alt = str(options["fig-alt"])
-    return CellOptions(frozenset(tags), fig_alt)
+            if options.get("fig-cap") is not None:
+                fig_cap = str(options["fig-cap"])
+    return CellOptions(frozenset(tags), fig_alt, fig_cap)
 
 
 @dataclass

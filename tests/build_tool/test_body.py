@@ -209,3 +209,43 @@ def test_unused_images_are_removed_when_a_post_changes(site):
     second = sorted((site.root / "img" / "plot").iterdir())
     assert len(second) == 1 and second != first
     assert "image: /img/plot/%s" % second[0].name in site.post("2021-01-01-plot")
+
+
+def _shown_images(text: str) -> list[tuple[str, int, int]]:
+    """(file name, width, height) of each output image, in the order of the post."""
+    return [(name, int(w), int(h)) for name, w, h in
+            re.findall(r"\{\{ '/img/figures/([0-9a-f]+\.\w+)' \| relative_url \}\}(?:\{% raw %\})?\)"
+                       r"\{: width=\"(\d+)\" height=\"(\d+)\"\}",
+                       text)]
+
+
+def test_images_carry_the_size_jupyter_shows_them_at(site):
+    from PIL import Image
+    site.add("figure_sizes.ipynb", "2021-01-01-figures.ipynb")
+    run = site.build()
+    assert run.code == 0, run.err
+    text = site.post("2021-01-01-figures")
+    shown = _shown_images(text)
+    assert len(shown) == 3 and text.count("![") == 3
+    pixels = [Image.open(site.root / "img" / "figures" / name).size for name, _, _ in shown]
+    retina, scaled, plain = zip(shown, pixels)
+    # The retina backend draws at twice the density and tells Jupyter to show half the pixels.
+    assert all(abs(2 * shown - drawn) <= 1 for shown, drawn in zip(retina[0][1:], retina[1]))
+    # Image(width=120) keeps the file's aspect ratio.
+    assert scaled[0][1:] == (120, round(120 * scaled[1][1] / scaled[1][0]))
+    # No size given: the file's own pixels.
+    assert plain[0][1:] == plain[1] == (150, 100)
+
+
+def test_a_figure_caption_becomes_a_figcaption_and_alt_text_stays(site):
+    site.add("figure_sizes.ipynb", "2021-01-01-figures.ipynb")
+    assert site.build().code == 0
+    text = site.post("2021-01-01-figures")
+    name, width, height = _shown_images(text)[0]
+    assert ('<figure class="output image" markdown="1">\n'
+            "![a parabola]({%% endraw %%}{{ '/img/figures/%s' | relative_url }}{%% raw %%}){: width=\"%d\" "
+            'height="%d"}\n'
+            '<figcaption markdown="span">A parabola, $$y = x^2$$, drawn at **double** density</figcaption>\n'
+            "</figure>" % (name, width, height)) in text
+    assert text.count("<figure") == 1 and text.count('<div class="output image" markdown="1">') == 2
+    assert "math: true" in text

@@ -25,7 +25,8 @@ def rendered(tmp_path_factory):
                           ("outputs.ipynb", "2021-01-04-outputs.ipynb"),
                           ("title_from_heading.ipynb", "2020-01-01-title-from-heading.ipynb"),
                           ("images_and_links.ipynb", "2021-01-05-images.ipynb"),
-                          ("front_matter.ipynb", "2021-01-06-front-matter.ipynb")]:
+                          ("front_matter.ipynb", "2021-01-06-front-matter.ipynb"),
+                          ("figure_sizes.ipynb", "2021-01-07-figures.ipynb")]:
         shutil.copy(NOTEBOOKS / name, root / "notebooks" / as_name)
     shutil.copytree(NOTEBOOKS / "figures", root / "notebooks" / "figures")
     assert main(["--site", str(root)]) == 0
@@ -84,6 +85,16 @@ def test_images_resolve_under_the_baseurl(rendered):
     for src in sources:
         assert src.startswith("/blog/img/"), src
         assert (root / "_site" / src[len("/blog/"):]).is_file(), src
+
+
+def test_figures_have_their_size_and_caption(rendered):
+    fragment = page(rendered, "figures")
+    figure = re.search(r'<figure class="output image">\s*<p><img src="/blog/img/figures/[0-9a-f]{16}\.png" '
+                       r'alt="a parabola" width="(\d+)" height="(\d+)" /></p>\s*'
+                       r'<figcaption>(.*?)</figcaption>\s*</figure>', fragment)
+    assert figure, fragment
+    assert figure.group(3) == r"A parabola, \(y = x^2\), drawn at <strong>double</strong> density"
+    assert re.findall(r'<img src="[^"]+" alt="Figure produced by cell \d" width="\d+" height="\d+" />', fragment)
 
 
 def test_links_between_posts_resolve(rendered):

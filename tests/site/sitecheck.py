@@ -147,6 +147,8 @@ class Tab:
     def __init__(self, context, site: Site):
         self.site = site
         self.page = context.new_page()
+        # Only a guard against hangs: on a loaded two-core machine MathJax can take long over the main post.
+        self.page.set_default_timeout(90_000)
         self.problems: list[str] = []
         self.requests: list[str] = []
         pg = self.page

@@ -29,6 +29,40 @@ def test_no_page_is_wider_than_the_screen(real_site, new_tab, width):
     tab.assert_clean()
 
 
+FIGURE_BOXES = """() => [...document.querySelectorAll('.post-content .output.image img')].map(img => {
+    const box = img.getBoundingClientRect();
+    return {src: img.getAttribute('src'), width: box.width, height: box.height,
+            natural: img.naturalWidth / img.naturalHeight || null};
+})"""
+
+
+def test_figures_keep_their_size_while_they_load(real_site, new_tab):
+    """Every figure has its final box before its file arrives (its width and height attributes),
+    so the text under it does not jump; checked by holding back every image request."""
+    tab = new_tab(real_site, width=390)
+    held = []
+    tab.page.route("**/img/**", lambda route: held.append(route))
+    expected = sum(post.md.read_text(encoding="utf-8").count('class="output image"') for post in real_site.posts)
+    moved, seen = {}, 0
+    for post in real_site.posts:
+        tab.page.goto(real_site.url(post.path), wait_until="domcontentloaded")
+        loading = tab.page.evaluate(FIGURE_BOXES)
+        for route in held:
+            route.continue_()
+        held.clear()
+        tab.page.wait_for_load_state("load")
+        loaded = tab.page.evaluate(FIGURE_BOXES)
+        seen += len(loaded)
+        for before, after in zip(loading, loaded):
+            assert before["src"] == after["src"] and after["natural"], after
+            assert abs(after["width"] / after["height"] - after["natural"]) < 0.01, after  # not stretched
+            if abs(before["width"] - after["width"]) > 1 or abs(before["height"] - after["height"]) > 1:
+                moved[after["src"]] = (before["width"], before["height"], after["width"], after["height"])
+    assert seen == expected and seen > 0
+    assert moved == {}, f"figures that changed size when their file arrived: {moved}"
+    tab.assert_clean()
+
+
 def test_series_box_is_closed_on_a_phone_and_open_on_a_wide_screen(real_site, new_tab):
     post = real_site.posts[0]
     for width, is_open in [(390, False), (1280, True)]:
@@ -150,7 +184,7 @@ def test_feed_is_xml_with_absolute_urls_and_posts_share_their_first_figure(real_
     tab = new_tab(real_site)
     for post in real_site.posts:
         html = post.html.read_text(encoding="utf-8")
-        figures = '<div class="output image"' in html
+        figures = 'class="output image"' in html
         assert ("image" in post.fm) == figures, f"{post.slug}: front matter image iff the post has a figure"
         if not figures:
             continue

@@ -1,0 +1,133 @@
+"""A code cell's outputs as the blocks a static page can show: text, images, HTML, Markdown, math.
+
+Each output keeps one representation, the richest a page can show without a kernel or
+JavaScript; what cannot be shown at all is dropped with a warning naming the cell.
+"""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .images import IMAGE_EXTENSIONS, ImageStore, display_size
+from .tracebacks import reader_traceback, strip_ansi
+
+# Representations in order of preference; anything else is dropped.
+MIME_PRIORITY = ["image/svg+xml", "image/png", "image/jpeg", "image/gif",
+                 "text/html", "text/markdown", "text/latex", "text/plain"]
+# Outputs that need a live kernel or a JavaScript runtime.
+UNSHOWABLE = ("application/vnd.jupyter.widget", "application/javascript", "text/javascript",
+              "application/vnd.")
+
+
+def cut_lines(text: str, limit: int) -> str:
+    lines = text.split("\n")
+    if len(lines) <= limit:
+        return text
+    hidden = len(lines) - limit
+    return "\n".join(lines[:limit] + [f"… {hidden} more line{'s' if hidden != 1 else ''} not shown "
+                                      f"(output cut at {limit} lines) …"])
+
+
+def terminal_text(text: str) -> str:
+    """What a terminal would show: ANSI codes gone, carriage-return overwrites applied."""
+    text = strip_ansi(text)
+    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def coalesce_streams(outputs: list) -> list:
+    merged: list = []
+    for output in outputs:
+        if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1]["name"] == output["name"]):
+            merged[-1] = {**merged[-1], "text": merged[-1]["text"] + output["text"]}
+        else:
+            merged.append(dict(output))
+    return merged
+
+
+def image_bytes(data: Any, mime: str) -> bytes:
+    """The file's bytes from a notebook's representation (SVG as text, the others base64)."""
+    if isinstance(data, list):
+        data = "".join(data)
+    if mime == "image/svg+xml":
+        return data.encode("utf-8")
+    return base64.b64decode(data)
+
+
+@dataclass
+class OutputRenderer:
+    """Renders the outputs of one post's cells, collecting its images, warnings, math and cover."""
+
+    images: ImageStore
+    max_lines: int
+    markdown: Callable[[str, int, Any], str]  # Markdown of an output, rewritten as the post's cells are
+    warnings: list[str] = field(default_factory=list)
+    math: int = 0
+    cover: str | None = None
+
+    def text_block(self, text: str, classes: str) -> dict:
+        text = cut_lines(terminal_text(text).rstrip("\n").rstrip(), self.max_lines)
+        return {"kind": "text", "text": text, "classes": classes}
+
+    def blocks(self, outputs: list, position: int, options) -> list[dict]:
+        blocks: list[dict] = []
+        for output in coalesce_streams(outputs):
+            kind = output.get("output_type")
+            if kind == "stream":
+                if output["name"] == "stderr" and options.has("remove-stderr"):
+                    continue
+                if output["text"].strip():
+                    blocks.append(self.text_block(output["text"], f".output .{output['name']}"))
+            elif kind == "error":
+                traceback = [terminal_text(entry) for entry in output.get("traceback", [])]
+                blocks.append(self.text_block(reader_traceback(traceback), ".output .error"))
+            elif kind in ("execute_result", "display_data"):
+                block = self.data_block(output.get("data", {}), output.get("metadata", {}) or {}, position, options,
+                                        ".output .result" if kind == "execute_result" else ".output .display")
+                if block:
+                    blocks.append(block)
+        return blocks
+
+    def data_block(self, data: dict, metadata: dict, position: int, options, classes: str) -> dict | None:
+        unshowable = sorted(m for m in data if m.startswith(UNSHOWABLE))
+        mime = next((m for m in MIME_PRIORITY if m in data), None)
+        if unshowable and mime in (None, "text/plain"):
+            self.warnings.append(f"cell {position}: dropped an output of type {unshowable[0]} "
+                                 "(it needs a live kernel or JavaScript and cannot be shown on a static page)")
+            return None
+        if mime is None:
+            if data:
+                self.warnings.append(f"cell {position}: dropped an output of type {sorted(data)[0]} "
+                                     "(no representation a static page can show)")
+            return None
+        value = data[mime]
+        if isinstance(value, list):
+            value = "".join(value)
+        if mime in IMAGE_EXTENSIONS:
+            return self.image_block(image_bytes(value, mime), IMAGE_EXTENSIONS[mime], metadata.get(mime),
+                                    position, options)
+        if mime == "text/html":
+            return {"kind": "html", "html": value.strip("\n")}
+        if mime == "text/markdown":
+            return {"kind": "markdown", "markdown": self.markdown(value, position, {})}
+        if mime == "text/latex":
+            self.math += 1
+            tex = value.strip()
+            for opener, closer in (("$$", "$$"), ("\\[", "\\]"), ("$", "$")):
+                if tex.startswith(opener) and tex.endswith(closer) and len(tex) > len(opener) + len(closer):
+                    tex = tex[len(opener):-len(closer)].strip()
+                    break
+            return {"kind": "math", "tex": "\n".join(l for l in tex.splitlines() if l.strip())}
+        return self.text_block(value, classes)
+
+    def image_block(self, data: bytes, extension: str, shown: Any, position: int, options) -> dict:
+        path = self.images.add(data, extension)
+        if options.has("cover") and self.cover is None:
+            self.cover = path
+        alt = options.fig_alt or f"Figure produced by cell {position}"
+        size = display_size(data, extension, shown if isinstance(shown, dict) else None)
+        attributes = f'width="{size[0]}" height="{size[1]}"' if size else ""
+        caption = self.markdown(" ".join(options.fig_cap.split()), position, {}) if options.fig_cap else None
+        return {"kind": "image", "url": self.images.url(path), "alt": alt.replace("]", "\\]"),
+                "attributes": attributes, "caption": caption}
