@@ -46,7 +46,14 @@ def parser(default_site: Path) -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="a notebook skipped because its kernel is not set up fails the build (the default when "
                         "the environment variable CI is true)")
+    p.add_argument("--shard", type=_shard, metavar="K/N",
+                   help="execute only the K-th of N parts of the notebooks that need executing (split by their "
+                        "last run times) and write the runs to --bundle, no posts; with --explain, list the part; "
+                        "with --setup-kernels, make only the kernels it needs")
+    p.add_argument("--bundle", type=Path, metavar="PATH", help="where --shard writes its runs (one file)")
     mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--merge", type=Path, nargs="+", metavar="BUNDLE",
+                      help="write the posts from the bundles of all N shards (same commit), executing nothing")
     mode.add_argument("--explain", action="store_true",
                       help="execute nothing; say for each notebook whether it is up to date, or what would "
                            "be re-rendered or executed, and why")
@@ -61,6 +68,27 @@ def parser(default_site: Path) -> argparse.ArgumentParser:
                       help="build, then rebuild whatever a saved notebook or a changed dependency makes stale, "
                            "until Ctrl-C")
     return p
+
+
+def _shard(text: str):
+    from .shard import parse_shard
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _check_shard_arguments(args) -> None:
+    if args.bundle and not args.shard:
+        raise UsageError("--bundle is where --shard K/N writes its runs: give --shard too")
+    if args.shard:
+        if args.merge or args.check or args.strip or args.watch:
+            raise UsageError("--shard goes with a build, --explain or --setup-kernels, not with "
+                             + next(f"--{name}" for name in ("merge", "check", "strip", "watch") if getattr(args, name)))
+        if not (args.bundle or args.explain or args.setup_kernels):
+            raise UsageError("--shard K/N needs --bundle PATH, the file its runs go to (for build.py --merge)")
+    if args.merge and args.force:
+        raise UsageError("--merge executes nothing, so --force means nothing there (give it to the shards)")
 
 
 def _plural(count: int, word: str) -> str:
@@ -88,13 +116,20 @@ def strict_mode(args) -> bool:
     return args.strict or os.environ.get("CI", "").lower() in ("true", "1")
 
 
-def setup_kernels(config, args) -> int:
+def setup_kernels(config, args, paths: list[Path]) -> int:
     from .kernels import setup_kernels as make_kernels
     if not config.kernels:
         print("no kernels declared under nbjekyll.kernels")
         return 0
+    only = None
+    if args.shard:
+        from .shard import assign
+        assignment = assign(config, paths, args.shard.count, force=args.force)
+        only = {assignment.kernels[rel] for rel in assignment.notebooks(args.shard.index)
+                if rel in assignment.kernels}
+        print(f"shard {args.shard} needs: {' '.join(sorted(only & set(config.kernels))) or 'no declared kernel'}")
     failed = 0
-    for name, done, error in make_kernels(config, say=lambda line: print(line, flush=True)):
+    for name, done, error in make_kernels(config, say=lambda line: print(line, flush=True), only=only):
         if error:
             failed += 1
             print(f"error: {error}" if strict_mode(args) else
@@ -118,6 +153,11 @@ def exit_status(results, args) -> int:
 def explain(config, paths: list[Path], args) -> int:
     from .pipeline import BuildOptions, Builder
     progress = Progress()
+    if args.shard:
+        from .shard import assign, describe
+        for line in describe(assign(config, paths, args.shard.count, force=args.force), args.shard):
+            progress.line(line)
+        return 0
     results = Builder(config, BuildOptions(force=args.force), progress).explain(paths)
     for result in results:
         progress.line(f"{result.notebook}: {result.status}" if result.ok else str(result.error))
@@ -139,7 +179,47 @@ def build(config, paths: list[Path], args) -> int:
                                        options, progress))
 
         return watch(config, args.notebooks, Path.cwd(), build_once, progress)
+    if args.shard:
+        return build_shard(config, paths, args, jobs, progress)
     results = run_build(config, paths, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs), progress)
+    progress.summary(results)
+    return exit_status(results, args)
+
+
+def build_shard(config, paths: list[Path], args, jobs: int, progress: Progress) -> int:
+    from .pipeline import BuildOptions, run_build
+    from .shard import assign, shard_paths, write_bundle
+    assignment = assign(config, paths, args.shard.count, force=args.force)
+    mine = shard_paths(config, paths, assignment, args.shard)
+    progress.line(f"shard {args.shard}: {_plural(len(mine), 'notebook')} of the {len(assignment.shards)} "
+                  "that need executing")
+    results = run_build(config, mine, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs, write=False),
+                        progress) if mine else []
+    runs = write_bundle(args.bundle, config, args.shard, assignment, results)
+    if results:
+        progress.summary(results)
+    progress.line(f"shard {args.shard}: {_plural(runs, 'run')} written to {args.bundle}")
+    return exit_status(results, args)
+
+
+def merge(config, paths: list[Path], args) -> int:
+    from .pipeline import BuildOptions, run_build
+    from .progress import Result
+    from .shard import combine, install
+    progress = Progress()
+    merged = combine(config, args.merge)
+    for warning in merged.warnings:
+        progress.line(f"warning: {warning}", error=True)
+    install(config, merged)
+    progress.line(f"merged {_plural(len(args.merge), 'bundle')}: {_plural(len(merged.entries), 'run')}"
+                  + (f", {len(merged.failures)} failed in their shard" if merged.failures else ""))
+    failed = [Result(config.rel(p), "failed", error=merged.failures[config.rel(p)])
+              for p in paths if config.rel(p) in merged.failures]
+    for result in failed:
+        progress.finished(result)
+    rest = [p for p in paths if config.rel(p) not in merged.failures]
+    jobs = args.jobs or config.jobs or default_jobs()
+    results = run_build(config, rest, BuildOptions(jobs=jobs, execute=False), progress) + failed
     progress.summary(results)
     return exit_status(results, args)
 
@@ -149,12 +229,15 @@ def main(argv: list[str] | None = None, default_site: Path | None = None) -> int
         args = parser(default_site or Path.cwd()).parse_args(argv)
         config = load_config(args.site)
         paths = select_notebooks(config, args.notebooks, Path.cwd())
+        _check_shard_arguments(args)
+        if args.merge:
+            return merge(config, paths, args)
         if args.check:
             return check(config, paths)
         if args.strip:
             return strip(config, paths)
         if args.setup_kernels:
-            return setup_kernels(config, args)
+            return setup_kernels(config, args, paths)
         if args.explain:
             return explain(config, paths, args)
         return build(config, paths, args)

@@ -247,10 +247,13 @@ def setup_kernel(declaration: KernelDeclaration, config: Config, say=print) -> s
     return f"created (Python {version}, {declaration.requirements})"
 
 
-def setup_kernels(config: Config, say=print) -> list[tuple[str, str | None, str | None]]:
-    """Make every declared kernel; (name, what was done, error) for each, the others go on after a failure."""
+def setup_kernels(config: Config, say=print, only: set[str] | None = None) -> list[tuple[str, str | None, str | None]]:
+    """Make every declared kernel (or those in ``only``); (name, what was done, error) for each,
+    the others go on after a failure."""
     results = []
     for declaration in config.kernels.values():
+        if only is not None and declaration.name not in only:
+            continue
         try:
             results.append((declaration.name, setup_kernel(declaration, config, say), None))
         except KernelSetupError as exc:

@@ -35,6 +35,8 @@ class BuildOptions:
     timeout: int | None = None  # the --timeout override, above the notebook's and the config's
     force: bool = False
     jobs: int = 1
+    write: bool = True  # False for a shard: execute into the cache, write no post
+    execute: bool = True  # False for a merge: every run must come from the shards' bundles
 
 
 class Builder:
@@ -99,6 +101,9 @@ class Builder:
                 self.progress.finished(result)
                 return result
             problem = decision.environment.problem if decision.environment else None
+            if decision.action == "execute" and not self.options.execute:
+                raise NotebookError(rel, f"needs executing ({'; '.join(decision.reasons)}), but no bundle "
+                                         "holds a run of it: was it left out of the shards?")
             if decision.action == "execute" and problem:
                 # Another machine may lack this kernel's interpreter: the committed post stays as it is.
                 result = Result(rel, "skipped", cells, time.monotonic() - start, warnings,
@@ -108,11 +113,19 @@ class Builder:
             if decision.action == "execute":
                 notebook, inputs, provenance = await self.run_kernel(source, decision, cells, threads)
                 status = "built"
+            elif not self.options.write:  # a shard: the cached run will go into its bundle
+                result = Result(rel, "cached", cells, time.monotonic() - start, warnings)
+                self.progress.finished(result)
+                return result
             else:
                 self.progress.started(rel, f"re-rendering ({'; '.join(decision.reasons)})")
                 notebook, inputs = with_cached_outputs(source, decision.cached.executed), decision.inputs
                 provenance = decision.cached.record.get("provenance")
                 status = "rendered"
+            if not self.options.write:
+                result = Result(rel, "executed", cells, time.monotonic() - start, warnings)
+                self.progress.finished(result)
+                return result
             post = convert(source, notebook, self.config, built_from=inputs.for_front_matter())
             if self.kernels.stopping:
                 raise Interrupted()

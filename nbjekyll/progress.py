@@ -14,7 +14,9 @@ from typing import TextIO
 @dataclass
 class Result:
     notebook: str
-    status: str  # "built", "rendered", "up to date", "skipped" (its kernel is not set up), "failed"
+    # "built", "rendered", "up to date", "skipped" (its kernel is not set up), "failed";
+    # a shard's: "executed" or "cached" (its run is in the bundle, no post written)
+    status: str
     cells: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
