@@ -21,7 +21,7 @@ from .write import SiteLock
 
 def executed_notebook(site: Path, notebook: Path, timeout: int | None = None) -> Any:
     config = load_config(site)
-    source = read_notebook(notebook, config)
+    source = read_notebook(notebook, config).validate()
     cache = Cache(config)
     entry = cache.load(source)
     if entry is not None:

@@ -18,17 +18,18 @@ import json
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from .config import Config
+from .errors import NotebookError
 from .digests import digest, file_digest
 from .kernels import Environment, environment_of
-from .sources import SourceNotebook, split_cell_options
-from .write import front_matter_of
+from .progress import Result
+from .sources import SourceNotebook, read_notebook, split_cell_options
+from .write import SiteLock, front_matter_of
 
 CACHE_FORMAT = 2
 TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "tracebacks.py", "templates/post.md.j2")
@@ -131,8 +132,23 @@ class Cache:
     def folder(self, source: SourceNotebook) -> Path:
         return self.root / source.path.stem
 
+    def record(self, source: SourceNotebook) -> dict | None:
+        """The entry's record alone (cheap: no notebook is parsed), or None; never trusted for outputs."""
+        try:
+            record = json.loads((self.folder(source) / "record.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if isinstance(record, dict) and "format" in record and record["format"] != CACHE_FORMAT:
+            self.discard(source, f"the cache of {source.rel} is from an older format "
+                                 f"({record.get('format')!r}, now {CACHE_FORMAT}); it will be rebuilt")
+            return None
+        if not isinstance(record, dict) or record.get("notebook") != source.rel:
+            return None
+        return record
+
     def load(self, source: SourceNotebook) -> CacheEntry | None:
         """The cached execution, or None; a damaged or outdated entry is removed, never trusted."""
+        import nbformat
         folder = self.folder(source)
         if not folder.exists():
             return None
@@ -176,6 +192,7 @@ class Cache:
         shutil.rmtree(self.folder(source), ignore_errors=True)
 
     def store(self, source: SourceNotebook, executed: Any, inputs: Inputs, provenance: dict | None = None) -> None:
+        import nbformat
         folder = self.folder(source)
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -246,14 +263,21 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
     Without a cache (``--check``) only the committed record is compared; ``environment=False``
     leaves out the Python version, which says nothing about the notebook's content.
     """
-    entry = cache.load(source) if cache else None
-    cache_inputs = (entry.record.get("inputs") or {}) if entry else {}
+    # The record decides; the executed notebook is read (and checked) only when outputs are needed.
+    record = cache.record(source) if cache else None
+    cache_inputs = (record.get("inputs") or {}) if record else {}
     known_files = set((recorded or {}).get("files") or cache_inputs.get("files") or {})
     known_files |= declared_dependencies(source, config)
     env = environment_of(source.kernel_name, config)
     inputs = current_inputs(source, config, known_files, env)
     if force:
         return Plan("execute", ["--force"], None, inputs, env)
+
+    def valid_entry() -> CacheEntry | None:
+        if record is None or record.get("execution_key") != inputs.execution_key():
+            return None
+        entry = cache.load(source)
+        return entry if entry is not None and entry.record["execution_key"] == inputs.execution_key() else None
 
     baseline = recorded or cache_inputs
     reasons: list[str] = []
@@ -276,9 +300,9 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
                 reasons.append(f"{path} removed")
             elif old_files[path] != value:
                 reasons.append(f"{path} changed")
-    cache_valid = entry is not None and entry.record["execution_key"] == inputs.execution_key()
     if reasons:
-        if cache_valid:  # e.g. a change was undone: the cached run is the right one
+        entry = valid_entry()
+        if entry:  # e.g. a change was undone: the cached run is the right one
             return Plan("render", reasons + ["outputs from the cache"], entry, inputs, env)
         return Plan("execute", reasons, None, inputs, env)
 
@@ -294,8 +318,9 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
         else:
             render_reasons.append("Markdown, tags, settings or the build tool changed")
     if not render_reasons:
-        return Plan("up to date", [], entry, inputs, env)
-    if cache_valid:
+        return Plan("up to date", [], None, inputs, env)
+    entry = valid_entry()
+    if entry:
         return Plan("render", render_reasons, entry, inputs, env)
     return Plan("execute", render_reasons + ["no cached outputs"], None, inputs, env)
 
@@ -315,3 +340,33 @@ def recorded_inputs(config: Config, source: SourceNotebook) -> tuple[dict | None
     images_ok = all((folder / name).is_file() for name in names)
     recorded = front_matter.get("built_from")
     return (recorded if isinstance(recorded, dict) else None), images_ok
+
+
+def all_up_to_date(config: Config, paths: list[Path]) -> list[Result] | None:
+    """The results of a build in which no notebook needs anything, or None as soon as one does.
+
+    The no-op build: it reads each notebook and its post's record and decides, without the
+    execution and conversion stack (asyncio, nbformat, nbclient, jinja2), so it costs about the
+    same whatever the number of notebooks. Anything else (a change, a problem) goes to the full build,
+    which says what it is.
+    """
+    claimed: set[str] = set()
+    results = []
+    with SiteLock(config):
+        for path in paths:
+            start = time.monotonic()
+            try:
+                source = read_notebook(path, config)
+            except NotebookError:
+                return None
+            if source.post_name in claimed or source.slug in claimed:
+                return None
+            claimed |= {source.post_name, source.slug}
+            recorded, images_ok = recorded_inputs(config, source)
+            # With a post's record the cache cannot make it current: it is not even opened.
+            if recorded is None or plan(source, config, recorded, None, images_ok=images_ok).action != "up to date":
+                return None
+            cells = sum(c.cell_type == "code" and not o.has("skip-execution")
+                        for c, o in zip(source.nb.cells, source.options))
+            results.append(Result(source.rel, "up to date", cells, time.monotonic() - start))
+    return results

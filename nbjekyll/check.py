@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
-
 from .cache import plan, recorded_inputs
 from .config import Config
 from .errors import NotebookError
@@ -47,6 +45,11 @@ def check_site(config: Config, notebooks: list[Path]) -> list[str]:
             continue
         decision = plan(source, config, recorded, cache=None, images_ok=images_ok, environment=False)
         if decision.action != "up to date":
+            try:
+                source.validate()
+            except NotebookError as exc:
+                problems.append(str(exc))
+                continue
             reasons = [r for r in decision.reasons if r != "no cached outputs"]
             problems.append(f"{config.rel(post)}: stale against {source.rel} ({'; '.join(reasons)}); "
                             f"run python build.py {source.rel}")
@@ -87,6 +90,7 @@ def orphans(config: Config, posts: set[Path], slugs: dict[str, str]) -> list[str
 
 def strip_outputs(config: Config, notebooks: list[Path]) -> list[str]:
     """Remove outputs and execution counts in place; return the notebooks that changed."""
+    import nbformat
     changed = []
     for path in notebooks:
         try:

@@ -167,8 +167,16 @@ def explain(config, paths: list[Path], args) -> int:
 
 
 def build(config, paths: list[Path], args) -> int:
-    from .pipeline import BuildOptions, run_build  # imports nbclient: only when building
     progress = Progress()
+    if not (args.force or args.watch or args.shard):
+        from .cache import all_up_to_date
+        results = all_up_to_date(config, paths)
+        if results is not None:  # nothing to do: the execution stack is never imported
+            for result in results:
+                progress.finished(result)
+            progress.summary(results)
+            return exit_status(results, args)
+    from .pipeline import BuildOptions, run_build  # imports asyncio and, when a kernel starts, nbclient
     jobs = args.jobs or config.jobs or default_jobs()
     if args.watch:
         from .watch import watch

@@ -16,6 +16,18 @@ import yaml
 
 from .errors import ConfigError
 
+# libyaml's loader where PyYAML has it: front matter and cell options are read on the no-op path.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load``, fast; a document libyaml rejects is parsed again in pure Python, so the
+    error a person reads (its problem and line) is PyYAML's own wording whichever loader ran."""
+    try:
+        return yaml.load(text, Loader=FAST_LOADER)
+    except yaml.YAMLError:
+        return yaml.safe_load(text)  # raises the error to report (or, if it disagrees, the value)
+
 CONFIG_FILE = "_config.yml"
 SECTION = "nbjekyll"
 
@@ -177,7 +189,7 @@ def load_config(site: Path) -> Config:
     raw: Any = {}
     if config_path.exists():
         try:
-            raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+            raw = load_yaml(config_path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}: " if mark else ""

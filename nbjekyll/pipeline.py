@@ -100,6 +100,7 @@ class Builder:
                 result = Result(rel, "up to date", cells, time.monotonic() - start, warnings)
                 self.progress.finished(result)
                 return result
+            source.validate()
             problem = decision.environment.problem if decision.environment else None
             if decision.action == "execute" and not self.options.execute:
                 raise NotebookError(rel, f"needs executing ({'; '.join(decision.reasons)}), but no bundle "

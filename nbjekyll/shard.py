@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from .cache import CACHE_FORMAT, Cache, plan, recorded_inputs, tool_digest
-from .config import Config
+from .config import Config, load_yaml
 from .errors import BuildError, NotebookError, UsageError
 from .progress import Result
 from .sources import read_notebook
@@ -65,7 +65,7 @@ class Assignment:
 
 def last_run_seconds(config: Config, slug: str) -> float | None:
     try:
-        stamp = yaml.safe_load(provenance_path(config, slug).read_text(encoding="utf-8"))
+        stamp = load_yaml(provenance_path(config, slug).read_text(encoding="utf-8"))
         seconds = float(stamp["seconds"])
     except (OSError, yaml.YAMLError, TypeError, KeyError, ValueError):
         return None

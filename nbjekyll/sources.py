@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import yaml
 
-from .config import Config
+from .config import Config, load_yaml
 from .errors import NotebookError
 
 FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
@@ -73,7 +72,7 @@ def read_cell_options(cell: Any, position: int, notebook: str) -> CellOptions:
         option_lines, _ = split_cell_options(cell.source)
         if option_lines:
             try:
-                options = yaml.safe_load("\n".join(option_lines)) or {}
+                options = load_yaml("\n".join(option_lines)) or {}
             except yaml.YAMLError as exc:
                 raise NotebookError(notebook, f"cell {position}: invalid '#|' options: "
                                               f"{getattr(exc, 'problem', None) or exc}") from None
@@ -89,11 +88,108 @@ def read_cell_options(cell: Any, position: int, notebook: str) -> CellOptions:
     return CellOptions(frozenset(tags), fig_alt, fig_cap)
 
 
+class Node(dict):
+    """A notebook as nbformat reads it (a dict with attribute access), without importing nbformat:
+    deciding that a post is up to date must stay cheap (see :meth:`SourceNotebook.validate`)."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def __deepcopy__(self, memo: dict) -> "Node":
+        return _nodes(copy.deepcopy(dict(self), memo))
+
+
+def _nodes(value: Any) -> Any:
+    if isinstance(value, dict):
+        return Node((k, _nodes(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_nodes(v) for v in value]
+    return value
+
+
+def _is_json_mime(mime: str) -> bool:
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+def _rejoin_bundle(bundle: Any) -> None:
+    if isinstance(bundle, dict):
+        for key, value in list(bundle.items()):
+            if not _is_json_mime(key) and isinstance(value, list) and all(isinstance(v, str) for v in value):
+                bundle[key] = "".join(value)
+
+
+def _as_read_by_nbformat(data: Any) -> Node | None:
+    """What ``nbformat.read(as_version=4)`` returns for a version-4 notebook (multi-line strings
+    joined, transient keys dropped); None for anything else, which nbformat itself then reads."""
+    if not (isinstance(data, dict) and data.get("nbformat") == 4 and isinstance(data.get("cells"), list)
+            and isinstance(data.get("metadata"), dict)
+            and all(isinstance(c, dict) and isinstance(c.get("metadata"), dict) for c in data["cells"])):
+        return None
+    nb = _nodes(data)
+    for key in ("orig_nbformat", "orig_nbformat_minor", "signature"):
+        nb.metadata.pop(key, None)
+    for cell in nb.cells:
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+        for attachment in (cell.get("attachments") or {}).values():
+            _rejoin_bundle(attachment)
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if not isinstance(output, dict):
+                continue
+            if output.get("output_type") in ("execute_result", "display_data"):
+                _rejoin_bundle(output.get("data", {}))
+            elif output.get("output_type") and isinstance(output.get("text", ""), list):
+                output["text"] = "".join(output["text"])
+        cell.metadata.pop("trusted", None)
+    return nb
+
+
+def _read_with_nbformat(path: Path, rel: str) -> Any:
+    import nbformat
+    try:
+        with open(path, encoding="utf-8") as handle:
+            nb = nbformat.read(handle, as_version=4)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotebookError(rel, f"cannot read the file: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
+        raise NotebookError(rel, f"not a valid notebook: the file is not JSON ({exc})") from None
+    except Exception as exc:  # nbformat raises a variety of errors for malformed files
+        raise NotebookError(rel, f"not a valid notebook: {exc}") from None
+    _validate(nb, rel)
+    return nb
+
+
+def _validate(nb: Any, rel: str) -> Any:
+    import nbformat
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        raise NotebookError(rel, f"not a valid notebook: {exc.message}") from None
+    return nb
+
+
+def _structure_problem(nb: Node) -> str | None:
+    """What the stages after reading rely on; the full schema is checked before any work is done."""
+    for position, cell in enumerate(nb.cells, 1):
+        if cell.get("cell_type") not in ("markdown", "code", "raw") or not isinstance(cell.get("source"), str):
+            return f"cell {position} is not a Markdown, code or raw cell with a source"
+    kernelspec = nb.metadata.get("kernelspec", {})
+    if not isinstance(kernelspec, dict) or not isinstance(nb.metadata.get("execution", {}), dict):
+        return "its metadata is malformed"
+    return None
+
+
 @dataclass
 class SourceNotebook:
     path: Path
     rel: str
-    nb: Any  # nbformat.NotebookNode, as read (outputs saved in the file are never used)
+    nb: Any  # a Node, or after validate() an nbformat.NotebookNode (saved outputs are never used)
     date: dt.date
     slug: str
     front_matter: dict
@@ -105,9 +201,23 @@ class SourceNotebook:
     depends: list[str] = field(default_factory=list)
     exclusive: bool = False  # run alone, with every core (benchmarks)
 
+    validated: bool = False
+
     @property
     def post_name(self) -> str:
         return f"{self.date.isoformat()}-{self.slug}"
+
+    def validate(self) -> "SourceNotebook":
+        """Check the notebook against nbformat's schema, before it is executed or converted.
+
+        Reading does not, so that a build whose posts are all current never imports nbformat:
+        an up-to-date post was made from this very content, which passed this check then.
+        """
+        if not self.validated:
+            import nbformat
+            self.nb = _validate(nbformat.from_dict(self.nb), self.rel)
+            self.validated = True
+        return self
 
     def for_execution(self) -> Any:
         """A copy to execute: saved outputs cleared, `#|` switches turned into the tags nbclient knows."""
@@ -159,7 +269,7 @@ def _read_front_matter(cell: Any, notebook: str) -> dict | None:
         raise NotebookError(notebook, "front matter (cell 1): the YAML block is not closed by a '---' line") from None
     text = "\n".join(lines[1:end])
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
+        data = load_yaml(text) if text.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 2}" if mark else ""
@@ -191,18 +301,12 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
     path = Path(path).resolve()
     rel = config.rel(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            nb = nbformat.read(handle, as_version=4)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NotebookError(rel, f"cannot read the file: {exc.strerror if isinstance(exc, OSError) else exc}") from None
-    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
-        raise NotebookError(rel, f"not a valid notebook: the file is not JSON ({exc})") from None
-    except Exception as exc:  # nbformat raises a variety of errors for malformed files
-        raise NotebookError(rel, f"not a valid notebook: {exc}") from None
-    try:
-        nbformat.validate(nb)
-    except nbformat.ValidationError as exc:
-        raise NotebookError(rel, f"not a valid notebook: {exc.message}") from None
+        nb = _as_read_by_nbformat(json.loads(path.read_bytes()))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        nb = None  # nbformat reads it again and says what is wrong
+    validated = nb is None or _structure_problem(nb) is not None
+    if validated:
+        nb = _read_with_nbformat(path, rel)
 
     front_matter: dict = {}
     front_matter_cell = None
@@ -251,4 +355,4 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
     return SourceNotebook(path=path, rel=rel, nb=nb, date=date, slug=slug, front_matter=front_matter,
                           front_matter_cell=front_matter_cell, title_heading=title_heading,
                           options=options, kernel_name=kernel_name, timeout=timeout, depends=depends,
-                          exclusive=front_matter.get("exclusive") is True)
+                          exclusive=front_matter.get("exclusive") is True, validated=validated)

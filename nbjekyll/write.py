@@ -7,6 +7,7 @@ more are removed. A lock stops two builds of one site from writing at the same t
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import re
 from pathlib import Path
@@ -14,11 +15,8 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from .config import Config
+from .config import FAST_LOADER, Config
 from .errors import NotebookError, SiteLockedError
-
-# libyaml's loader where PyYAML has it: reading every post's front matter is on the no-op path.
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 if TYPE_CHECKING:
     from .convert import Post
@@ -50,11 +48,16 @@ def read_front_matter(post: Path) -> dict | None:
 
 
 def front_matter_of(text: str) -> dict | None:
+    """The post's front matter (shared between callers: read it, never change it)."""
     match = re.match(r"^---\s*\n(.*?\n)---\s*\n", text, re.DOTALL)
-    if not match:
-        return None
+    return _parsed_front_matter(match.group(1)) if match else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_front_matter(block: str) -> dict | None:
+    # --check reads each post's front matter twice; one parse serves both
     try:
-        data = yaml.load(match.group(1), Loader=FAST_LOADER)
+        data = yaml.load(block, Loader=FAST_LOADER)
     except yaml.YAMLError:
         return None
     return data if isinstance(data, dict) else None

@@ -101,3 +101,29 @@ def test_empty_site_builds_nothing_and_succeeds(site):
     run = site.build()
     assert run.code == 0
     assert "no notebooks to build" in run.out
+
+
+HEAVY = ("asyncio", "nbformat", "nbclient", "nbconvert", "jinja2", "jupyter_client", "zmq", "jsonschema")
+
+
+def heavy_modules_imported(site, *args) -> list[str]:
+    """Which of the execution and conversion stack's packages a command line imported."""
+    import subprocess
+    import sys
+    code = ("import sys; from nbjekyll.cli import main; code = main(sys.argv[1:]); "
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code, "--site", str(site.root), *args],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return eval(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_build_with_nothing_to_do_and_check_never_import_the_execution_stack(site):
+    site.add("plot.ipynb", "2021-01-01-plot.ipynb")
+    site.add("math.ipynb", "2021-01-02-math.ipynb")
+    assert site.build().code == 0
+    assert heavy_modules_imported(site) == []
+    assert heavy_modules_imported(site, "--check") == []
+    edited = site.root / "notebooks" / "2021-01-02-math.ipynb"
+    edited.write_text(edited.read_text().replace("Inline", "Inline, edited,", 1))
+    assert "asyncio" in heavy_modules_imported(site)  # a re-render does need the stack
