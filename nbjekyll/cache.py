@@ -13,6 +13,7 @@ build folder holds the executed notebook, so a prose edit re-renders without a k
 from __future__ import annotations
 
 import copy
+import functools
 import glob
 import json
 import os
@@ -80,6 +81,7 @@ def render_cells(source: SourceNotebook) -> list[list]:
     return cells
 
 
+@functools.lru_cache(maxsize=1)
 def tool_digest() -> str:
     here = Path(__file__).parent
     return digest(b"".join((here / name).read_bytes() for name in TOOL_FILES))

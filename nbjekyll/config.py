@@ -6,6 +6,7 @@ each as ``Config value 'nbjekyll.x': …``, in the style of mkdocs.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -87,13 +88,19 @@ class Config:
 
     def rel(self, path: Path) -> str:
         """A path as people see it in messages and front matter: relative to the site, with '/'."""
-        try:
-            return Path(path).resolve().relative_to(self.site).as_posix()
-        except ValueError:
-            return str(path)
+        return _relative(str(path), str(self.site))
 
     def with_overrides(self, **changes: Any) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+@functools.lru_cache(maxsize=65536)
+def _relative(path: str, site: str) -> str:
+    # resolve() walks the file system, and every notebook asks for the same few folders
+    try:
+        return Path(path).resolve().relative_to(site).as_posix()
+    except ValueError:
+        return path
 
 
 def _check_dir(name: str, value: Any, problems: list[str], what: str = "folder") -> str | None:
