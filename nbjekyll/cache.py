@@ -29,11 +29,12 @@ from .errors import NotebookError
 from .digests import digest, file_digest
 from .kernels import Environment, environment_of
 from .progress import Result
-from .sources import SourceNotebook, read_notebook, split_cell_options
+from .sources import SourceNotebook, read_notebook, shown_source
 from .write import SiteLock, front_matter_of
 
 CACHE_FORMAT = 2
-TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "tracebacks.py", "templates/post.md.j2")
+TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "fastpages.py", "tracebacks.py",
+              "templates/post.md.j2")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
 
 
@@ -66,7 +67,7 @@ def code_cells(source: SourceNotebook) -> list[list]:
     for index, (cell, options) in enumerate(zip(source.nb.cells, source.options)):
         if cell.cell_type != "code":
             continue
-        _, code = split_cell_options(cell.source)
+        code = shown_source(cell)  # option and flag lines change the page, not the outputs
         switches = [tag for tag in EXECUTION_TAGS if options.has(tag)]
         cells.append([index + 1, digest(json.dumps([code, switches])), "code"])
     return cells

@@ -19,7 +19,8 @@ from .errors import NotebookError
 from .images import IMAGE_EXTENSIONS, ImageStore
 from .markdown import LiquidSnippets, rewrite_markdown
 from .outputs import OutputRenderer, image_bytes
-from .sources import TOOL_KEYS, FILE_NAME, SourceNotebook, slugify, split_cell_options
+from .fastpages import markdown_shortcuts
+from .sources import TOOL_KEYS, FILE_NAME, SourceNotebook, shown_source, slugify
 
 LINKED_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 RAW_CELL_FORMATS = {None, "", "text/markdown", "text/html", "markdown", "html"}
@@ -140,14 +141,15 @@ class _Converter:
                 outputs = self.outputs.blocks(cell.get("outputs", []), position, options)
                 if options.has("remove-cell"):
                     continue
-                _, code = split_cell_options(cell.source)
-                code = code.strip("\n")
+                code = shown_source(cell).strip("\n")
                 item = {
                     "kind": "code",
                     "language": self.language,
                     "source": None if options.has("remove-input") or not code.strip() else code,
                     "outputs": [] if options.has("remove-output") else outputs,
-                    "hide_input": options.has("hide-input"),
+                    "hide_input": options.has("hide-input") or options.has("show-input"),
+                    "input_open": options.has("show-input") and not options.has("hide-input"),
+                    "anchor": options.label,
                     # Code shown but never run (archived listings) is marked so readers can tell.
                     "input_classes": ".not-executed" if options.has("skip-execution") else "",
                     "hide_output": options.has("hide-output"),
@@ -170,7 +172,7 @@ class _Converter:
                     lines = text.splitlines()
                     del lines[self.source.title_heading[1]]
                     text = "\n".join(lines)
-                text = self.markdown(text, position, cell)
+                text = self.markdown(markdown_shortcuts(text), position, cell)
                 if text.strip():
                     items.append({"kind": "markdown", "text": text})
             elif cell.cell_type == "raw":
@@ -204,7 +206,10 @@ class _Converter:
         return front_matter
 
     def post(self) -> Post:
-        body = _environment.get_template("post.md.j2").render(items=self.items())
+        items = self.items()
+        if self.source.front_matter.get("toc") is True:  # fastpages' switch: kramdown writes the list
+            items.insert(0, {"kind": "markdown", "text": "* Contents\n{:toc}"})
+        body = _environment.get_template("post.md.j2").render(items=items)
         body = self.liquid.protect(body.strip("\n"))
         return Post(name=self.source.post_name, slug=self.source.slug, front_matter=self.front_matter(),
                     body=body, images=dict(sorted(self.images.files.items())), warnings=self.outputs.warnings)

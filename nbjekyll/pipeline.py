@@ -95,7 +95,7 @@ class Builder:
             cells = sum(c.cell_type == "code" and not o.has("skip-execution")
                         for c, o in zip(source.nb.cells, source.options))
             decision = self.plan(source)
-            warnings += self.flush_cache_warnings()
+            warnings += source.warnings + self.flush_cache_warnings()
             if decision.action == "up to date":
                 result = Result(rel, "up to date", cells, time.monotonic() - start, warnings)
                 self.progress.finished(result)

@@ -17,6 +17,7 @@ import yaml
 
 from .config import Config, load_yaml
 from .errors import NotebookError
+from .fastpages import front_matter_cell as fastpages_front_matter, metadata_tags, split_flags
 
 FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 HEADING = re.compile(r"^# +(?P<title>.+?)\s*#*\s*$")
@@ -32,6 +33,7 @@ class CellOptions:
     tags: frozenset = frozenset()
     fig_alt: str | None = None
     fig_cap: str | None = None
+    label: str | None = None  # `#| label:`: an anchor readers can link to
 
     def has(self, tag: str) -> bool:
         return tag in self.tags
@@ -52,6 +54,7 @@ QUARTO_OPTIONS = {
     ("eval", False): "skip-execution",
     ("error", True): "raises-exception",
     ("code-fold", True): "hide-input",
+    ("code-fold", "show"): "show-input",
 }
 
 
@@ -65,8 +68,17 @@ def split_cell_options(source: str) -> tuple[list[str], str]:
     return options, "\n".join(lines)
 
 
-def read_cell_options(cell: Any, position: int, notebook: str) -> CellOptions:
+def shown_source(cell: Any) -> str:
+    """What a reader sees of a cell's source: no `#|` option lines, no fastpages flag lines."""
+    source = split_cell_options(cell.source)[1] if cell.cell_type == "code" else cell.source
+    return split_flags(source, cell.cell_type)[1]
+
+
+def read_cell_options(cell: Any, position: int, notebook: str, notebook_metadata: dict | None = None) -> CellOptions:
     tags = set(t for t in cell.get("metadata", {}).get("tags", []) if isinstance(t, str))
+    tags |= split_flags(cell.get("source", ""), cell.get("cell_type", ""))[0]
+    tags |= metadata_tags(cell, notebook_metadata or {})
+    label = None
     fig_alt = fig_cap = None
     if cell.get("cell_type") == "code":
         option_lines, _ = split_cell_options(cell.source)
@@ -79,13 +91,15 @@ def read_cell_options(cell: Any, position: int, notebook: str) -> CellOptions:
             if not isinstance(options, dict):
                 raise NotebookError(notebook, f"cell {position}: '#|' options must be 'key: value' lines")
             for (key, value), tag in QUARTO_OPTIONS.items():
-                if key in options and options[key] is value:
+                if key in options and (options[key] is value if isinstance(value, bool) else options[key] == value):
                     tags.add(tag)
+            if options.get("label") is not None:
+                label = slugify(str(options["label"])) or None
             if options.get("fig-alt") is not None:
                 fig_alt = str(options["fig-alt"])
             if options.get("fig-cap") is not None:
                 fig_cap = str(options["fig-cap"])
-    return CellOptions(frozenset(tags), fig_alt, fig_cap)
+    return CellOptions(frozenset(tags), fig_alt, fig_cap, label)
 
 
 class Node(dict):
@@ -202,6 +216,7 @@ class SourceNotebook:
     exclusive: bool = False  # run alone, with every core (benchmarks)
 
     validated: bool = False
+    warnings: list[str] = field(default_factory=list)  # what was read, but not as its convention says
 
     @property
     def post_name(self) -> str:
@@ -315,6 +330,14 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
         if found is not None:
             front_matter, front_matter_cell = found, 0
 
+    warnings: list[str] = []
+    if front_matter_cell is None:
+        first_markdown = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), None)
+        found_fastpages = fastpages_front_matter(nb.cells[first_markdown].source) if first_markdown is not None else None
+        if found_fastpages:
+            front_matter, front_matter_cell = found_fastpages[0], first_markdown
+            warnings += [f"cell {first_markdown + 1}: {w}" for w in found_fastpages[1]]
+
     title_heading = None
     if "title" not in front_matter:
         found_title = _find_title(nb, 0 if front_matter_cell is None else 1)
@@ -340,7 +363,7 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
     if not slug:
         raise NotebookError(rel, "the file name gives no slug: name it YYYY-MM-DD-slug.ipynb")
 
-    options = [read_cell_options(cell, i + 1, rel) for i, cell in enumerate(nb.cells)]
+    options = [read_cell_options(cell, i + 1, rel, nb.metadata) for i, cell in enumerate(nb.cells)]
 
     timeout = front_matter.get("timeout", nb.metadata.get("execution", {}).get("timeout"))
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):
@@ -355,4 +378,4 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
     return SourceNotebook(path=path, rel=rel, nb=nb, date=date, slug=slug, front_matter=front_matter,
                           front_matter_cell=front_matter_cell, title_heading=title_heading,
                           options=options, kernel_name=kernel_name, timeout=timeout, depends=depends,
-                          exclusive=front_matter.get("exclusive") is True, validated=validated)
+                          exclusive=front_matter.get("exclusive") is True, validated=validated, warnings=warnings)

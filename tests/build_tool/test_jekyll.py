@@ -26,7 +26,8 @@ def rendered(tmp_path_factory):
                           ("title_from_heading.ipynb", "2020-01-01-title-from-heading.ipynb"),
                           ("images_and_links.ipynb", "2021-01-05-images.ipynb"),
                           ("front_matter.ipynb", "2021-01-06-front-matter.ipynb"),
-                          ("figure_sizes.ipynb", "2021-01-07-figures.ipynb")]:
+                          ("figure_sizes.ipynb", "2021-01-07-figures.ipynb"),
+                          ("fastpages.ipynb", "2020-03-01-fastpages.ipynb")]:
         shutil.copy(NOTEBOOKS / name, root / "notebooks" / as_name)
     shutil.copytree(NOTEBOOKS / "figures", root / "notebooks" / "figures")
     assert main(["--site", str(root)]) == 0
@@ -95,6 +96,18 @@ def test_figures_have_their_size_and_caption(rendered):
     assert figure, fragment
     assert figure.group(3) == r"A parabola, \(y = x^2\), drawn at <strong>double</strong> density"
     assert re.findall(r'<img src="[^"]+" alt="Figure produced by cell \d" width="\d+" height="\d+" />', fragment)
+
+
+def test_fastpages_callouts_footnotes_contents_and_open_details(rendered):
+    fragment = page(rendered, "fastpages")
+    assert re.search(r'<div class="callout note">\s*<p><strong>Note:</strong> a note for the reader</p>\s*</div>', fragment)
+    assert '<ul id="markdown-toc">\n  <li><a href="#first-section" id="markdown-toc-first-section">First section</a></li>' \
+        in fragment
+    assert re.search(r'Some prose<sup id="fnref:1"[^>]*><a href="#fn:1" class="footnote"[^>]*>1</a></sup> before', fragment)
+    assert re.search(r'<div class="footnotes" role="doc-endnotes">\s*<ol>\s*<li id="fn:1"[^>]*>\s*'
+                     r'<p>The first footnote, as fastpages wrote it', fragment)
+    assert '<details class="hide-input" open="">' in fragment or '<details class="hide-input" open>' in fragment
+    assert "<blockquote>\n  <p>An ordinary quotation stays a quotation.</p>\n</blockquote>" in fragment
 
 
 def test_links_between_posts_resolve(rendered):
