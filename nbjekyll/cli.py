@@ -39,6 +39,9 @@ def parser(default_site: Path) -> argparse.ArgumentParser:
     p.add_argument("notebooks", nargs="*", help="notebooks to build (default: every notebook of the site)")
     p.add_argument("--site", type=Path, default=default_site,
                    help="root folder of the Jekyll site (default: %(default)s)")
+    p.add_argument("--notebooks", dest="notebooks_dir", type=Path, metavar="DIR",
+                   help="the folder of notebooks, relative to the site (default: nbjekyll.notebooks_dir in "
+                        "_config.yml, or notebooks/; a fastpages repository keeps them in _notebooks/)")
     p.add_argument("--timeout", type=positive_int, help="seconds each cell may run (overrides _config.yml "
                                                         "and the notebook's own setting; default 600)")
     p.add_argument("--force", action="store_true", help="execute even where a cached result exists")
@@ -227,7 +230,8 @@ def merge(config, paths: list[Path], args) -> int:
         progress.finished(result)
     rest = [p for p in paths if config.rel(p) not in merged.failures]
     jobs = args.jobs or config.jobs or default_jobs()
-    results = run_build(config, rest, BuildOptions(jobs=jobs, execute=False), progress) + failed
+    results = run_build(config, rest, BuildOptions(jobs=jobs, execute=False, rerender=frozenset(merged.entries)),
+                        progress) + failed
     progress.summary(results)
     return exit_status(results, args)
 
@@ -236,6 +240,11 @@ def main(argv: list[str] | None = None, default_site: Path | None = None) -> int
     try:
         args = parser(default_site or Path.cwd()).parse_args(argv)
         config = load_config(args.site)
+        if args.notebooks_dir is not None:
+            folder = (config.site / args.notebooks_dir).resolve()
+            if not folder.is_relative_to(config.site) or not folder.is_dir():
+                raise UsageError(f"--notebooks {args.notebooks_dir}: no such folder in the site {config.site}")
+            config = config.with_overrides(notebooks_dir=folder)
         paths = select_notebooks(config, args.notebooks, Path.cwd())
         _check_shard_arguments(args)
         if args.merge:

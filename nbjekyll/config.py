@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "kernels_dir": ".kernels",
     "provenance_dir": "_data/provenance",
     "kernels": {},
+    "kernel_aliases": {},  # regular expression (whole kernel name) -> the kernel to run it in
+    "strict_kernels": False,  # True: a kernel that is not installed fails, instead of borrowing one
 }
 
 
@@ -83,6 +85,8 @@ class Config:
     kernels_dir: Path | None = None
     provenance_dir: Path | None = None  # one YAML file per post: when and in what it was executed
     kernels: dict = field(default_factory=dict)  # name -> KernelDeclaration
+    kernel_aliases: list = field(default_factory=list)  # [(compiled pattern, kernel name)], in order
+    strict_kernels: bool = False
     # The site's url prefix, used only in messages and tests; links go through Liquid's relative_url.
     baseurl: str = ""
 
@@ -251,6 +255,27 @@ def load_config(site: Path) -> Config:
     if "python3" in kernels:
         problems.append(f"Config value '{SECTION}.kernels.python3': the build's own kernel; declare another name")
 
+    aliases = []
+    if not isinstance(values["kernel_aliases"], dict):
+        problems.append(f"Config value '{SECTION}.kernel_aliases': expected a mapping of kernel-name patterns "
+                        f"to kernel names, got {values['kernel_aliases']!r}")
+    else:
+        for pattern, name in values["kernel_aliases"].items():
+            try:
+                compiled = re.compile(str(pattern))
+            except re.error as exc:
+                problems.append(f"Config value '{SECTION}.kernel_aliases': {pattern!r} is not a regular "
+                                f"expression ({exc})")
+                continue
+            if not isinstance(name, str) or not name.strip():
+                problems.append(f"Config value '{SECTION}.kernel_aliases.{pattern}': expected a kernel name, "
+                                f"got {name!r}")
+                continue
+            aliases.append((compiled, name.strip()))
+    strict_kernels = values["strict_kernels"]
+    if not isinstance(strict_kernels, bool):
+        problems.append(f"Config value '{SECTION}.strict_kernels': expected true or false, got {strict_kernels!r}")
+
     baseurl = raw.get("baseurl") or ""
     if not isinstance(baseurl, str):
         problems.append(f"Config value 'baseurl': expected a string, got {baseurl!r}")
@@ -271,6 +296,8 @@ def load_config(site: Path) -> Config:
         kernels_dir=site / dirs["kernels_dir"],
         provenance_dir=site / dirs["provenance_dir"],
         kernels=kernels,
+        kernel_aliases=aliases,
+        strict_kernels=strict_kernels is True,
         baseurl=baseurl,
     )
 

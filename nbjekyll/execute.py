@@ -245,13 +245,20 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
     """
     specs = spec_manager(config)
     installed = sorted(specs.find_kernel_specs())
-    if source.kernel_name not in installed:
-        raise _unknown_kernel(source, installed)
+    kernel = source.kernel_name
+    if kernel not in installed:
+        kernel = None if config.strict_kernels else _kernel_for_language(source, specs, installed)
+        if kernel is None:
+            raise _unknown_kernel(source, installed)
+        if on_retry:
+            on_retry(f"no kernel named {source.kernel_name!r} is installed; running it in {kernel!r}, which serves "
+                     f"its language ({_language_of(source)}) (set nbjekyll.kernel_aliases or the front matter's "
+                     "'kernel:' to choose, nbjekyll.strict_kernels to forbid)")
     kernels = kernels or RunningKernels()
     log_path = config.build_dir / "logs" / f"{source.path.stem}.kernel.log"
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
-            return await _execute_once(source, config, settings, specs, kernels, log_path,
+            return await _execute_once(source, kernel, config, settings, specs, kernels, log_path,
                                        "w" if attempt == 1 else "a", on_cell)
         except _KernelDidNotStart as failure:
             if attempt == START_ATTEMPTS:
@@ -263,7 +270,27 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
     raise AssertionError("unreachable")
 
 
-async def _execute_once(source: SourceNotebook, config: Config, settings: ExecutionSettings, specs: Any,
+def _language_of(source: SourceNotebook) -> str:
+    metadata = source.nb.metadata
+    return str((metadata.get("kernelspec") or {}).get("language") or (metadata.get("language_info") or {}).get("name")
+               or "python").lower()
+
+
+def _kernel_for_language(source: SourceNotebook, specs: Any, installed: list[str]) -> str | None:
+    """An installed kernel for the notebook's language (python3 first), for kernelspecs named after
+    someone else's machine (``python3_mydev``, ``fastai``, ``Python [Root]``)."""
+    language = _language_of(source)
+    candidates = sorted(installed, key=lambda name: (name != "python3", name))
+    for name in candidates:
+        try:
+            if specs.get_kernel_spec(name).language.lower() == language:
+                return name
+        except Exception:  # noqa: BLE001 - a broken kernelspec is simply not a candidate
+            continue
+    return None
+
+
+async def _execute_once(source: SourceNotebook, kernel: str, config: Config, settings: ExecutionSettings, specs: Any,
                         kernels: RunningKernels, log_path: Path, log_mode: str,
                         on_cell: Callable[[int, int], None] | None) -> Executed:
     nb = source.for_execution()
@@ -284,12 +311,12 @@ async def _execute_once(source: SourceNotebook, config: Config, settings: Execut
     if kernels.stopping:
         raise Interrupted()
     # We own the kernel manager, so the kernel's whole life is ours to end (see RunningKernels).
-    km = AsyncKernelManager(kernel_name=source.kernel_name, kernel_spec_manager=specs)
+    km = AsyncKernelManager(kernel_name=kernel, kernel_spec_manager=specs)
     client = NotebookClient(
         nb,
         km=km,
         timeout=settings.timeout,
-        kernel_name=source.kernel_name,
+        kernel_name=kernel,
         resources={"metadata": {"path": str(source.path.parent)}},
         record_timing=False,
         on_cell_start=cell_started,
@@ -317,7 +344,7 @@ async def _execute_once(source: SourceNotebook, config: Config, settings: Execut
             await _stop_kernel(client, km)
             kernels.managers.discard(km)
     provenance = {"executed": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "seconds": round(seconds, 1),
-                  "kernel": source.kernel_name, "python": environment.get("python"),
+                  "kernel": kernel, "python": environment.get("python"),
                   "packages": environment.get("packages", {}), "claims": claims_of(nb)}
     return Executed(nb, files, provenance)
 

@@ -37,6 +37,7 @@ class BuildOptions:
     jobs: int = 1
     write: bool = True  # False for a shard: execute into the cache, write no post
     execute: bool = True  # False for a merge: every run must come from the shards' bundles
+    rerender: frozenset = frozenset()  # notebooks whose post is written from their cached run even if current
 
 
 class Builder:
@@ -96,6 +97,11 @@ class Builder:
                         for c, o in zip(source.nb.cells, source.options))
             decision = self.plan(source)
             warnings += source.warnings + self.flush_cache_warnings()
+            if decision.action == "up to date" and rel in self.options.rerender:
+                # a merge of shards run with --force: their fresh runs make the posts, as on one machine
+                entry = self.cache.load(source)
+                if entry is not None and entry.record["execution_key"] == decision.inputs.execution_key():
+                    decision = Plan("render", ["the shard's run"], entry, decision.inputs, decision.environment)
             if decision.action == "up to date":
                 result = Result(rel, "up to date", cells, time.monotonic() - start, warnings)
                 self.progress.finished(result)

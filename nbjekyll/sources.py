@@ -23,7 +23,7 @@ FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 HEADING = re.compile(r"^# +(?P<title>.+?)\s*#*\s*$")
 OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
 # Front-matter keys the build tool reads itself and does not pass on to the post.
-TOOL_KEYS = ("depends", "timeout", "exclusive")
+TOOL_KEYS = ("depends", "timeout", "exclusive", "kernel")
 
 
 @dataclass(frozen=True)
@@ -312,6 +312,21 @@ def _find_title(nb: Any, start: int) -> tuple[str, tuple[int, int]] | None:
     return None
 
 
+def _kernel_name(front_matter: dict, metadata: dict, config: Config, rel: str) -> str:
+    """The kernel to run in: the front matter's ``kernel:``, else the notebook's kernelspec as the
+    site's ``kernel_aliases`` map it (the first pattern matching the whole name wins)."""
+    chosen = front_matter.get("kernel")
+    if chosen is not None:
+        if not isinstance(chosen, str) or not chosen.strip():
+            raise NotebookError(rel, f"front matter 'kernel': expected a kernel name, got {chosen!r}")
+        return chosen.strip()
+    declared = (metadata.get("kernelspec") or {}).get("name") or "python3"
+    for pattern, alias in config.kernel_aliases:
+        if pattern.fullmatch(declared):
+            return alias
+    return declared
+
+
 def read_notebook(path: Path, config: Config) -> SourceNotebook:
     path = Path(path).resolve()
     rel = config.rel(path)
@@ -374,7 +389,7 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
     if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
         raise NotebookError(rel, f"front matter 'depends': expected a list of paths or globs, got {depends!r}")
 
-    kernel_name = nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    kernel_name = _kernel_name(front_matter, nb.metadata, config, rel)
     return SourceNotebook(path=path, rel=rel, nb=nb, date=date, slug=slug, front_matter=front_matter,
                           front_matter_cell=front_matter_cell, title_heading=title_heading,
                           options=options, kernel_name=kernel_name, timeout=timeout, depends=depends,

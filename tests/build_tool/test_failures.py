@@ -82,11 +82,49 @@ def test_dead_kernel(site):
             "      1 | os._exit(1)\n") in run.err
 
 
-def test_unknown_kernel(site):
+def test_a_kernel_named_after_another_machine_runs_in_one_for_its_language(site):
+    site.add("unknown_kernel.ipynb", "2021-01-01-nokernel.ipynb")
+    run = site.build()
+    assert run.code == 0, run.err
+    assert ("notebooks/2021-01-01-nokernel.ipynb: warning: no kernel named 'no-such-kernel' is installed; running "
+            "it in 'python3', which serves its language (python) (set nbjekyll.kernel_aliases or the front "
+            "matter's 'kernel:' to choose, nbjekyll.strict_kernels to forbid)\n") in run.err
+    assert (site.root / "_posts" / "2021-01-01-nokernel.md").exists()
+
+
+def test_strict_kernels_make_an_unknown_kernel_an_error(site):
+    (site.root / "_config.yml").write_text((site.root / "_config.yml").read_text() + "  strict_kernels: true\n")
     site.add("unknown_kernel.ipynb", "2021-01-01-nokernel.ipynb")
     run = site.build()
     assert run.code == 1
     assert "notebooks/2021-01-01-nokernel.ipynb: no kernel named 'no-such-kernel' is installed (installed: " in run.err
+    assert not (site.root / "_posts" / "2021-01-01-nokernel.md").exists()
+
+
+def test_a_kernel_for_a_language_nothing_serves_is_an_error(site):
+    site.add("unknown_language_kernel.ipynb", "2021-01-01-julia.ipynb")
+    run = site.build()
+    assert run.code == 1
+    assert "notebooks/2021-01-01-julia.ipynb: no kernel named 'julia-1.9' is installed (installed: " in run.err
+
+
+def test_kernel_aliases_and_the_front_matter_choose_the_kernel_without_a_warning(site):
+    (site.root / "_config.yml").write_text((site.root / "_config.yml").read_text() +
+                                           "  kernel_aliases:\n    'no-such-.*': python3\n")
+    site.add("unknown_kernel.ipynb", "2021-01-01-nokernel.ipynb")
+    run = site.build()
+    assert run.code == 0 and "warning" not in run.err, run.err
+    assert "kernel: python3" in (site.root / "_data" / "provenance" / "nokernel.yml").read_text()
+
+
+def test_kernel_aliases_must_be_regular_expressions(site):
+    (site.root / "_config.yml").write_text((site.root / "_config.yml").read_text() +
+                                           "  kernel_aliases:\n    'python[': python3\n  strict_kernels: maybe\n")
+    run = site.build()
+    assert run.code == 2
+    assert ("Config value 'nbjekyll.kernel_aliases': 'python[' is not a regular expression "
+            "(unterminated character set at position 6)") in run.err
+    assert "Config value 'nbjekyll.strict_kernels': expected true or false, got 'maybe'" in run.err
 
 
 def test_file_that_is_not_json(site):

@@ -90,3 +90,16 @@ def test_notebook_metadata_hide_input_hides_every_input(site):
     assert site.build().code == 0
     text = site.post("2020-03-04-hidden")
     assert "NOTEBOOK_HIDE_INPUT output" in text and "print(" not in text
+
+
+def test_a_fastpages_repository_builds_in_place_from_its_notebooks_folder(site):
+    import shutil
+    from buildsite import NOTEBOOKS
+    (site.root / "_notebooks").mkdir()
+    shutil.copy(NOTEBOOKS / "fastpages.ipynb", site.root / "_notebooks" / "2020-03-01-fastpages.ipynb")
+    run = site.build("--notebooks", "_notebooks")
+    assert run.code == 0, run.err
+    assert front_matter(site.post("2020-03-01-fastpages"))["notebook"] == "_notebooks/2020-03-01-fastpages.ipynb"
+    assert site.build("--notebooks", "_notebooks", "--check").out.endswith("all posts current\n")
+    missing = site.build("--notebooks", "nowhere")
+    assert missing.code == 2 and missing.err == f"error: --notebooks nowhere: no such folder in the site {site.root}\n"

@@ -208,3 +208,25 @@ def test_shard_must_be_k_of_n(repo, capsys, value):
     code, _, err = build(capsys, repo, "--shard", value, "--bundle", "b.json")
     assert code == 2
     assert f"argument --shard: expected K/N with 1 <= K <= N (e.g. 2/4), got '{value}'" in err
+
+
+def test_shards_run_with_force_rewrite_current_posts_as_a_forced_build_does(repo, tmp_path, capsys):
+    """CI executes everything (--force): the merge must publish those runs, not the committed posts."""
+    assert build(capsys, repo, "--jobs", "2")[0] == 0
+    post = repo / "_posts" / "2021-01-02-outputs.md"
+    post.write_text(post.read_text().replace("to stdout", "A STALE OUTPUT THE RECORD DOES NOT SEE"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "posts")
+    single = clone(repo, tmp_path / "single")
+    assert build(capsys, single, "--force", "--jobs", "2")[0] == 0
+    bundles = []
+    for index in (1, 2):
+        shard = clone(repo, tmp_path / f"shard{index}")
+        bundles.append(tmp_path / f"bundle-{index}.json")
+        assert build(capsys, shard, "--force", "--shard", f"{index}/2", "--bundle", str(bundles[-1]))[0] == 0
+    merged = clone(repo, tmp_path / "merged")
+    code, out, err = build(capsys, merged, "--merge", *map(str, bundles))
+    assert code == 0, err
+    assert out.count(": rendered in ") == 5
+    assert "A STALE OUTPUT" not in (merged / "_posts" / "2021-01-02-outputs.md").read_text()
+    assert published(merged) == published(single)
