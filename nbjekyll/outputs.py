@@ -12,12 +12,14 @@ from typing import Any, Callable
 from .images import IMAGE_EXTENSIONS, ImageStore, display_size
 from .tracebacks import reader_traceback, strip_ansi
 
-# Representations in order of preference; anything else is dropped.
-MIME_PRIORITY = ["image/svg+xml", "image/png", "image/jpeg", "image/gif",
-                 "text/html", "text/markdown", "text/latex", "text/plain"]
-# Outputs that need a live kernel or a JavaScript runtime.
-UNSHOWABLE = ("application/vnd.jupyter.widget", "application/javascript", "text/javascript",
-              "application/vnd.")
+# Representations in JupyterLab's order of preference (its renderers' ranks: HTML 50, Markdown 60,
+# LaTeX 70, SVG 80, raster images 90, plain text 120), so a SymPy result shows its math and a
+# pandas frame its table, as they do in Jupyter. Anything else falls back to text/plain.
+MIME_PRIORITY = ["text/html", "text/markdown", "text/latex", "image/svg+xml", "image/png", "image/jpeg",
+                 "image/gif", "text/plain"]
+WIDGET = "application/vnd.jupyter.widget-view+json"
+# Outputs that need a JavaScript runtime: dropped, with a warning, when nothing else is there.
+SCRIPTS = ("application/javascript", "text/javascript")
 
 
 def cut_lines(text: str, limit: int) -> str:
@@ -90,16 +92,27 @@ class OutputRenderer:
         return blocks
 
     def data_block(self, data: dict, metadata: dict, position: int, options, classes: str) -> dict | None:
-        unshowable = sorted(m for m in data if m.startswith(UNSHOWABLE))
+        if WIDGET in data:
+            self.warnings.append(f"cell {position}: an interactive widget ({WIDGET}) needs a live kernel; "
+                                 "the post says so in its place")
+            plain = data.get("text/plain")
+            plain = "".join(plain) if isinstance(plain, list) else plain
+            return {"kind": "placeholder", "text": f"An interactive widget{f' ({plain.strip()})' if plain else ''}: "
+                                                   "it needs a live kernel, so it is not shown here."}
         mime = next((m for m in MIME_PRIORITY if m in data), None)
-        if unshowable and mime in (None, "text/plain"):
-            self.warnings.append(f"cell {position}: dropped an output of type {unshowable[0]} "
-                                 "(it needs a live kernel or JavaScript and cannot be shown on a static page)")
-            return None
+        unknown = sorted(m for m in data if m not in MIME_PRIORITY)
+        if unknown and mime in (None, "text/plain"):
+            if all(m in SCRIPTS for m in unknown):  # its text/plain is only "<…Javascript object>"
+                self.warnings.append(f"cell {position}: dropped an output of type {unknown[0]} (it runs JavaScript "
+                                     "in the notebook and shows nothing of its own)")
+                return None
+            if mime is None:
+                self.warnings.append(f"cell {position}: dropped an output of type {unknown[0]} (no representation "
+                                     "a static page can show, and no text/plain)")
+                return None
+            self.warnings.append(f"cell {position}: an output of type {unknown[0]} cannot be shown on a static "
+                                 "page; shown as its text/plain form")
         if mime is None:
-            if data:
-                self.warnings.append(f"cell {position}: dropped an output of type {sorted(data)[0]} "
-                                     "(no representation a static page can show)")
             return None
         value = data[mime]
         if isinstance(value, list):

@@ -184,8 +184,17 @@ def _validate(nb: Any, rel: str) -> Any:
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
-        raise NotebookError(rel, f"not a valid notebook: {exc.message}") from None
+        raise NotebookError(rel, f"not a valid notebook: {_where(exc)}{exc.message}") from None
     return nb
+
+
+def _where(exc: Any) -> str:
+    """Where in the notebook the schema failed, as a person finds it: "cell 4: ", "cell 2, execution_count: "."""
+    path = list(getattr(exc, "absolute_path", None) or [])
+    if len(path) >= 2 and path[0] == "cells" and isinstance(path[1], int):
+        inside = "/".join(str(p) for p in path[2:])
+        return f"cell {path[1] + 1}{', ' + inside if inside else ''}: "
+    return f"{'/'.join(str(p) for p in path)}: " if path else ""
 
 
 def _structure_problem(nb: Node) -> str | None:

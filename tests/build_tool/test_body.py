@@ -95,14 +95,30 @@ def test_outputs_of_every_kind(site):
         assert "{{ '/img/outputs/%s' | relative_url }}" % name in text
 
 
-def test_widgets_and_javascript_are_dropped_with_a_warning(site):
+def test_widgets_say_they_need_a_kernel_and_javascript_is_dropped_with_a_warning(site):
     site.add("outputs.ipynb", "2021-01-01-outputs.ipynb")
     run = site.build()
-    assert ("notebooks/2021-01-01-outputs.ipynb: warning: cell 5: dropped an output of type "
-            "application/vnd.jupyter.widget-view+json (it needs a live kernel or JavaScript and cannot be "
-            "shown on a static page)") in run.err
-    assert "warning: cell 5: dropped an output of type application/javascript" in run.err
-    assert "```text\nIntSlider" not in site.post("2021-01-01-outputs")
+    assert ("notebooks/2021-01-01-outputs.ipynb: warning: cell 5: an interactive widget "
+            "(application/vnd.jupyter.widget-view+json) needs a live kernel; the post says so in its place") in run.err
+    assert ("warning: cell 5: dropped an output of type application/javascript (it runs JavaScript in the "
+            "notebook and shows nothing of its own)") in run.err
+    text = site.post("2021-01-01-outputs")
+    assert ('<p class="output placeholder">An interactive widget (IntSlider(value=3)): it needs a live kernel, '
+            "so it is not shown here.</p>") in text
+    assert "Javascript object" not in text
+
+
+def test_output_priority_follows_jupyter_and_unknown_types_fall_back_to_text(site):
+    site.add("output_priority.ipynb", "2021-01-01-priority.ipynb")
+    run = site.build()
+    assert run.code == 0, run.err
+    text = site.post("2021-01-01-priority")
+    assert "$$\n\\displaystyle x^{2} + 1\n$$" in text  # LaTeX beats the PNG beside it (SymPy)
+    assert '<div class="output html" markdown="0">\n<table><tr><td>HTML_BEATS_PNG</td></tr></table>\n</div>' in text
+    assert not (site.root / "img" / "priority").exists()  # neither PNG was chosen
+    assert "```text\nRAW_TEXT_FALLBACK\n```\n{: .output .result}" in text
+    assert ("notebooks/2021-01-01-priority.ipynb: warning: cell 3: an output of type application/vnd.raw.v1+json "
+            "cannot be shown on a static page; shown as its text/plain form") in run.err
 
 
 def test_long_output_is_cut_visibly(site):

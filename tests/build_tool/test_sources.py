@@ -47,7 +47,27 @@ def test_a_notebook_the_schema_rejects_is_reported_before_any_work(tmp_path):
     with pytest.raises(NotebookError) as error:
         source.validate()
     assert str(error.value) == ("2021-01-01-no-outputs-key.ipynb: not a valid notebook: "
-                                "'outputs' is a required property")
+                                "cell 1: 'outputs' is a required property")
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda nb: nb.cells[1].__setitem__("execution_count", "x"),
+     "cell 2, execution_count: 'x' is not of type 'integer', 'null'"),
+    (lambda nb: nb.metadata.__setitem__("kernelspec", {"name": "python3"}),
+     "metadata/kernelspec: 'display_name' is a required property"),
+])
+def test_schema_errors_say_where(tmp_path, damage, message):
+    from nbjekyll.config import load_config
+    from nbjekyll.errors import NotebookError
+    from nbjekyll.sources import read_notebook
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    path = tmp_path / "2021-01-01-damaged.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("1")])
+    damage(nb)
+    path.write_text(json.dumps(nb))
+    with pytest.raises(NotebookError) as error:
+        read_notebook(path, load_config(tmp_path)).validate()
+    assert str(error.value) == f"2021-01-01-damaged.ipynb: not a valid notebook: {message}"
 
 
 def test_saved_outputs_and_attachments_are_joined_as_nbformat_joins_them():
