@@ -45,6 +45,9 @@ def parser(default_site: Path) -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=positive_int, help="seconds each cell may run (overrides _config.yml "
                                                         "and the notebook's own setting; default 600)")
     p.add_argument("--force", action="store_true", help="execute even where a cached result exists")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="run again the notebooks that failed last time and have not changed since (by default "
+                        "they are reported as failed without running)")
     p.add_argument("--jobs", type=positive_int, help="notebooks to execute at once (default: the number of cores)")
     p.add_argument("--strict", action="store_true",
                    help="a notebook skipped because its kernel is not set up fails the build (the default when "
@@ -183,7 +186,7 @@ def build(config, paths: list[Path], args) -> int:
     jobs = args.jobs or config.jobs or default_jobs()
     if args.watch:
         from .watch import watch
-        options = BuildOptions(timeout=args.timeout, jobs=jobs)
+        options = BuildOptions(timeout=args.timeout, jobs=jobs, retry_failed=args.retry_failed)
 
         def build_once() -> None:
             progress.summary(run_build(config, select_notebooks(config, args.notebooks, Path.cwd()),
@@ -192,7 +195,8 @@ def build(config, paths: list[Path], args) -> int:
         return watch(config, args.notebooks, Path.cwd(), build_once, progress)
     if args.shard:
         return build_shard(config, paths, args, jobs, progress)
-    results = run_build(config, paths, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs), progress)
+    results = run_build(config, paths, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs,
+                                                    retry_failed=args.retry_failed), progress)
     progress.summary(results)
     return exit_status(results, args)
 
@@ -204,7 +208,8 @@ def build_shard(config, paths: list[Path], args, jobs: int, progress: Progress) 
     mine = shard_paths(config, paths, assignment, args.shard)
     progress.line(f"shard {args.shard}: {_plural(len(mine), 'notebook')} of the {len(assignment.shards)} "
                   "that need executing")
-    results = run_build(config, mine, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs, write=False),
+    results = run_build(config, mine, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs, write=False,
+                                                   retry_failed=True),
                         progress) if mine else []
     runs = write_bundle(args.bundle, config, args.shard, assignment, results)
     if results:

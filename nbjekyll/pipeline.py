@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import (Cache, Plan, current_inputs, declared_dependencies, plan, recorded_inputs,
+from .cache import (Cache, FailureMemory, Plan, current_inputs, declared_dependencies, plan, recorded_inputs,
                     with_cached_outputs)
 from .config import Config, default_jobs
-from .errors import BuildInterrupted, NotebookError
+from .errors import BuildInterrupted, CellError, NotebookError
 from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
 from .progress import Progress, Result
 from .sources import SourceNotebook, read_notebook
@@ -38,6 +38,7 @@ class BuildOptions:
     write: bool = True  # False for a shard: execute into the cache, write no post
     execute: bool = True  # False for a merge: every run must come from the shards' bundles
     rerender: frozenset = frozenset()  # notebooks whose post is written from their cached run even if current
+    retry_failed: bool = False  # run a notebook again even though it failed last time with the same inputs
 
 
 class Builder:
@@ -48,6 +49,7 @@ class Builder:
         self.claimed_names: dict[str, str] = {}
         self.kernels = RunningKernels()
         self.cache = Cache(config)
+        self.failures = FailureMemory(config)
 
     def timeout_for(self, notebook_timeout: int | None) -> int:
         return self.options.timeout or notebook_timeout or self.config.timeout
@@ -86,6 +88,23 @@ class Builder:
         self.cache.store(source, executed.notebook, inputs, executed.provenance)
         return executed.notebook, inputs, executed.provenance
 
+    async def execute_unless_known_to_fail(self, source: SourceNotebook, decision: Plan, cells: int, threads: int):
+        retry = self.options.force or self.options.retry_failed
+        timeout = self.timeout_for(source.timeout)
+        failure = None if retry else self.failures.recall(source, decision.inputs, timeout)
+        if failure:
+            raise NotebookError(source.rel, f"failed (unchanged since the failure at {failure['at']}; not run again: "
+                                            "edit it, or build with --retry-failed)\n"
+                                + failure["message"].removeprefix(f"{source.rel}: "))
+        started = time.strftime("%Y-%m-%d %H:%M:%S")
+        try:
+            executed = await self.run_kernel(source, decision, cells, threads)
+        except CellError as exc:
+            self.failures.remember(source, decision.inputs, timeout, str(exc), started)
+            raise
+        self.failures.forget(source)
+        return executed
+
     async def build_one(self, path: Path, threads: int) -> Result:
         rel = self.config.rel(path)
         start = time.monotonic()
@@ -118,7 +137,8 @@ class Builder:
                 self.progress.finished(result)
                 return result
             if decision.action == "execute":
-                notebook, inputs, provenance = await self.run_kernel(source, decision, cells, threads)
+                notebook, inputs, provenance = await self.execute_unless_known_to_fail(source, decision, cells,
+                                                                                      threads)
                 status = "built"
             elif not self.options.write:  # a shard: the cached run will go into its bundle
                 result = Result(rel, "cached", cells, time.monotonic() - start, warnings)

@@ -1,5 +1,6 @@
 """Failures are loud and precise, and a failed notebook leaves its previous post untouched."""
 import os
+import re
 import signal
 import time
 
@@ -285,3 +286,26 @@ def test_a_kernel_that_never_starts_fails_cleanly_after_three_tries(site):
     ]
     assert starts.read_text() == "xxx"
     assert "Traceback" not in out + err and "Exception ignored" not in out + err
+
+
+def test_an_unchanged_failing_notebook_is_not_run_again(site):
+    site.add("cell_error.ipynb", "2021-01-01-error.ipynb")
+    first = site.build()
+    assert first.code == 1
+    log = site.root / "_build" / "logs" / "2021-01-01-error.kernel.log"
+    log.unlink()
+    again = site.build()
+    assert again.code == 1
+    assert not log.exists()  # no kernel started
+    assert re.search(r"notebooks/2021-01-01-error.ipynb: failed \(unchanged since the failure at "
+                     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d; not run again: edit it, or build with --retry-failed\)\n"
+                     r"cell 3 \(execution count 2\) raised ZeroDivisionError: division by zero\n", again.err)
+    retried = site.build("--retry-failed")
+    assert retried.code == 1 and log.exists() and "not run again" not in retried.err
+    path = site.root / "notebooks" / "2021-01-01-error.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].source = nb.cells[2].source.replace("x / 0", "x / 1")
+    nbformat.write(nb, path)
+    fixed = site.build()
+    assert fixed.code == 0, fixed.err
+    assert not (site.root / "_build" / "failures" / "2021-01-01-error.json").exists()
