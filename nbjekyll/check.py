@@ -38,10 +38,10 @@ def check_site(config: Config, notebooks: list[Path]) -> list[str]:
         posts.add(post)
         slugs[source.slug] = source.post_name
         if has_outputs(source.nb):
-            problems.append(f"{source.rel}: committed with outputs; run python build.py --strip {source.rel}")
+            problems.append(f"{source.rel}: committed with outputs; run {config.command('--strip', source.rel)}")
         recorded, images_ok = recorded_inputs(config, source)
         if not post.exists():
-            problems.append(f"{config.rel(post)}: missing; run python build.py {source.rel}")
+            problems.append(f"{config.rel(post)}: missing; run {config.command(source.rel)}")
             continue
         decision = plan(source, config, recorded, cache=None, images_ok=images_ok, environment=False)
         if decision.action != "up to date":
@@ -52,7 +52,7 @@ def check_site(config: Config, notebooks: list[Path]) -> list[str]:
                 continue
             reasons = [r for r in decision.reasons if r != "no cached outputs"]
             problems.append(f"{config.rel(post)}: stale against {source.rel} ({'; '.join(reasons)}); "
-                            f"run python build.py {source.rel}")
+                            f"run {config.command(source.rel)}")
         else:
             problems += unused_images(config, post, source.slug)
     problems += orphans(config, posts, slugs)

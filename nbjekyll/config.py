@@ -94,6 +94,14 @@ class Config:
         """A path as people see it in messages and front matter: relative to the site, with '/'."""
         return _relative(str(path), str(self.site))
 
+    def command(self, *args: str) -> str:
+        """The command line to suggest in a hint, with --site when the site is not the current folder."""
+        here = Path.cwd().resolve()
+        if self.site == here:
+            return " ".join(["python build.py", *args])
+        site = os.path.relpath(self.site, here) if self.site.is_relative_to(here) else str(self.site)
+        return " ".join(["python build.py", "--site", site, *args])
+
     def with_overrides(self, **changes: Any) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 

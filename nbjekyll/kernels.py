@@ -31,7 +31,6 @@ from .digests import file_digest
 from .errors import BuildError
 
 DEFAULT_KERNEL_REQUIREMENTS = "requirements.txt"
-SETUP_COMMAND = "python build.py --setup-kernels"
 LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
                 "/lib/x86_64-linux-gnu", "/lib64", "/lib", "/usr/local/lib")
 
@@ -90,12 +89,12 @@ def environment_of(kernel: str, config: Config) -> Environment:
     problem = None
     if record is None:
         needs = ", ".join((f"Python {declaration.python}",) + tuple(declaration.system_packages))
-        problem = f"kernel {kernel!r} is not set up (it needs {needs}); create it with {SETUP_COMMAND}"
+        problem = f"kernel {kernel!r} is not set up (it needs {needs}); create it with {config.command('--setup-kernels')}"
     elif record.get("made_from") != _made_from(declaration, config):
         changed = "its requirements" if record.get("made_from", {}).get("requirements") != requirements \
             else "its settings"
         problem = (f"kernel {kernel!r} is out of date ({changed} changed since it was set up); "
-                   f"update it with {SETUP_COMMAND}")
+                   f"update it with {config.command('--setup-kernels')}")
     return Environment(kernel, declaration.requirements, requirements,
                        record.get("python_version") if record else None, problem)
 

@@ -1,5 +1,6 @@
 """Fast rebuilds: only what changed is executed, every decision is explained, --check and --strip."""
 import json
+import os
 import shutil
 import time
 
@@ -179,9 +180,21 @@ def test_jobs_do_not_change_the_output(site):
 # -- --check ------------------------------------------------------------------------------------
 
 def check(site):
+    """--check run from inside the site, as its author would: hints need no --site."""
     started = time.monotonic()
-    run = site.build("--check")
+    here = os.getcwd()
+    os.chdir(site.root)
+    try:
+        run = site.build("--check")
+    finally:
+        os.chdir(here)
     return run, time.monotonic() - started
+
+
+def test_hints_name_the_site_when_it_is_not_the_current_folder(deps_site):
+    edit(deps_site, 2, "New prose.")
+    run = deps_site.build("--check")
+    assert f"run python build.py --site {deps_site.root} {NOTEBOOK}\n" in run.out
 
 
 def test_check_passes_on_a_fresh_build(deps_site):

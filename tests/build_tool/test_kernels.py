@@ -23,7 +23,7 @@ OWN = f"""\
 """
 
 SKIP_LINE = ("notebooks/2021-01-01-elsewhere.ipynb: skipped: kernel 'py-missing' is not set up (it needs "
-             "Python 2.1, libfoo1); create it with python build.py --setup-kernels\n")
+             "Python 2.1, libfoo1); create it with python build.py --site {site} --setup-kernels\n")
 
 
 def declare(site, kernels: str, requirements: str, text: str = "# nothing beyond the build's packages\n"):
@@ -52,7 +52,7 @@ def test_missing_kernel_is_skipped_in_one_line_and_the_post_kept(site, not_ci):
     set_kernel(path, "py-missing")
     run = site.build()
     assert run.code == 0
-    assert SKIP_LINE in run.err
+    assert SKIP_LINE.format(site=site.root) in run.err
     assert run.err.count("\n") == 1
     assert "1 notebook: 0 ok, 1 skipped, 0 failed" in run.out
     assert "2021-01-01-elsewhere.ipynb  skipped" in run.out
@@ -68,7 +68,7 @@ def test_missing_kernel_fails_when_strict(site, monkeypatch, how):
         monkeypatch.setenv("CI", "true")
     run = site.build(*([how] if how == "--strict" else []))
     assert run.code == 1
-    assert SKIP_LINE in run.err
+    assert SKIP_LINE.format(site=site.root) in run.err
     assert "error: 1 notebook skipped, and --strict (or CI=true) makes that a failure" in run.err
     assert not (site.root / "_posts").exists()
 
@@ -133,7 +133,7 @@ def test_changed_kernel_requirements_rerun_exactly_its_notebooks(site, not_ci):
     assert "2021-01-02-default" not in check.out
     stale = site.build()
     assert ("notebooks/2021-01-01-own.ipynb: skipped: kernel 'py-own' is out of date (its requirements changed "
-            "since it was set up); update it with python build.py --setup-kernels") in stale.err
+            f"since it was set up); update it with python build.py --site {site.root} --setup-kernels") in stale.err
 
     assert "kernel py-own: created" in site.build("--setup-kernels").out
     again = site.build()
