@@ -33,8 +33,8 @@ from .sources import SourceNotebook, read_notebook, shown_source
 from .write import SiteLock, front_matter_of
 
 CACHE_FORMAT = 2
-TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "fastpages.py", "tracebacks.py",
-              "templates/post.md.j2")
+TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "commonmark.py", "fastpages.py",
+              "tracebacks.py", "templates/post.md.j2")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
 
 

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from .commonmark import FENCE_OPEN, as_commonmark_reads_it
+
 # Placeholders for the tool's own Liquid snippets; private-use characters never found in notebooks.
 LIQUID_OPEN, LIQUID_CLOSE = "\ue000", "\ue001"
 PLACEHOLDER = re.compile(LIQUID_OPEN + r"(\d+)" + LIQUID_CLOSE)
@@ -24,9 +26,6 @@ PLACEHOLDER = re.compile(LIQUID_OPEN + r"(\d+)" + LIQUID_CLOSE)
 class Segment:
     text: str
     is_code: bool
-
-
-FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})")
 
 
 def split_code(markdown: str) -> list[Segment]:
@@ -159,6 +158,7 @@ def rewrite_markdown(markdown: str, resolve: Callable[[str, bool], str | None]) 
     """Math and link rewriting over the prose of a Markdown text; code is untouched."""
     parts: list[str] = []
     math_count = 0
+    markdown = as_commonmark_reads_it(markdown)
     for segment in split_code(markdown):
         if segment.is_code:
             parts.append(segment.text)

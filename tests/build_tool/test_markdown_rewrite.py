@@ -42,3 +42,22 @@ def test_protect_keeps_own_snippets_live_and_escapes_everything_else():
     out = liquid.protect(f"{{% endraw %}} ![x]({url}) {{{{ y }}}}")
     assert out == ("{% raw %}{% endraw %}{{ '{%' }}{% raw %} endraw %} ![x]({% endraw %}"
                    "{{ '/img/a.png' | relative_url }}{% raw %}) {{ y }}{% endraw %}")
+
+
+@pytest.mark.parametrize("text, kramdown_text", [
+    ("1. Someone, June\n   2017. <https://example.org>", "1. Someone, June\n   2017\\. <https://example.org>"),
+    ("A paragraph\n2017. goes on.", "A paragraph\n2017\\. goes on."),
+    ("1. a\n2. b", "1. a\n2. b"),
+    ("Text\n1. a list may interrupt a paragraph if it starts at 1", "Text\n1. a list may interrupt a paragraph if it starts at 1"),
+    ("3. starts at three\n4. four", '{: start="3"}\n3. starts at three\n4. four'),
+    ("* a\n* b\n+ c", "* a\n* b\n\n^\n\n+ c"),
+    ("| a | b |\n|---|---|\n| x | `p \\| q` |", "| a | b |\n|---|---|\n| x | <code>p &#124; q</code> |"),
+    ("`p \\| q` outside a table stays", "`p \\| q` outside a table stays"),
+    ('<div class="n">\n\n*md*\n\n</div>', '<div class="n" markdown="1">\n\n*md*\n\n</div>'),
+    ("<div>\nraw html continues\n</div>", "<div>\nraw html continues\n</div>"),
+    ("```\n2017. in a fence\n* a\n+ b\n```", "```\n2017. in a fence\n* a\n+ b\n```"),
+    ("* * *\n- item", "* * *\n- item"),
+])
+def test_markdown_is_written_so_kramdown_reads_it_as_commonmark_does(text, kramdown_text):
+    from nbjekyll.commonmark import as_commonmark_reads_it
+    assert as_commonmark_reads_it(text) == kramdown_text
