@@ -6,10 +6,12 @@ JavaScript; what cannot be shown at all is dropped with a warning naming the cel
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .images import IMAGE_EXTENSIONS, ImageStore, display_size
+from .markdown import MATH
 from .tracebacks import reader_traceback, strip_ansi
 
 # Representations in JupyterLab's order of preference (its renderers' ranks: HTML 50, Markdown 60,
@@ -55,6 +57,32 @@ def image_bytes(data: Any, mime: str) -> bytes:
     if mime == "image/svg+xml":
         return data.encode("utf-8")
     return base64.b64decode(data)
+
+
+_TAG_OR_TEXT = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]*>)", re.DOTALL | re.IGNORECASE)
+
+
+def math_in_html(html_text: str) -> tuple[str, int]:
+    """``$\\delta$`` in an HTML output (a pandas table's labels) written with MathJax's delimiters, as
+    Jupyter typesets it; tags, scripts and styles are left alone, and "$5 and $10" stays prose."""
+    parts, count = [], 0
+    for index, piece in enumerate(_TAG_OR_TEXT.split(html_text)):
+        if index % 2 or "$" not in piece and "\\" not in piece:
+            parts.append(piece)
+            continue
+
+        def delimit(match: re.Match) -> str:
+            nonlocal count
+            count += 1
+            if match.group("inline") is not None:
+                return f"\\({match.group('i')}\\)"
+            if match.group("paren") is not None or match.group("env") is not None:
+                return match.group(0)  # MathJax reads these as they are
+            tex = match.group("d") if match.group("display") is not None else \
+                match.group("b") if match.group("bracket") is not None else match.group(0)
+            return f"\\[{tex}\\]"
+        parts.append(MATH.sub(delimit, piece))
+    return "".join(parts), count
 
 
 @dataclass
@@ -121,7 +149,9 @@ class OutputRenderer:
             return self.image_block(image_bytes(value, mime), IMAGE_EXTENSIONS[mime], metadata.get(mime),
                                     position, options)
         if mime == "text/html":
-            return {"kind": "html", "html": value.strip("\n")}
+            html_text, count = math_in_html(value.strip("\n"))
+            self.math += count
+            return {"kind": "html", "html": html_text}
         if mime == "text/markdown":
             return {"kind": "markdown", "markdown": self.markdown(value, position, {})}
         if mime == "text/latex":

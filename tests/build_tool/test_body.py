@@ -119,6 +119,8 @@ def test_output_priority_follows_jupyter_and_unknown_types_fall_back_to_text(sit
     assert "```text\nRAW_TEXT_FALLBACK\n```\n{: .output .result}" in text
     assert ("notebooks/2021-01-01-priority.ipynb: warning: cell 3: an output of type application/vnd.raw.v1+json "
             "cannot be shown on a static page; shown as its text/plain form") in run.err
+    # math in an HTML output (a pandas table's labels) is typeset as in Jupyter; prices stay prices
+    assert "<table><tr><th>\\(\\delta\\)</th><td>$5 and $10</td></tr></table>" in text
 
 
 def test_long_output_is_cut_visibly(site):
