@@ -2,8 +2,6 @@
 import re
 from pathlib import Path
 
-import pytest
-
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 

@@ -1,12 +1,11 @@
 """Reading a notebook without nbformat gives exactly what nbformat gives (the cache keys depend on it)."""
 import json
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from buildsite import NOTEBOOKS, ROOT
-from nbjekyll.sources import _as_read_by_nbformat
+from nbjekyll.notebook_file import as_read_by_nbformat
 
 ALL_NOTEBOOKS = sorted(set(NOTEBOOKS.glob("*.ipynb")) | set((ROOT / "notebooks").glob("*.ipynb")) |
                        set((ROOT / "tests").glob("**/notebooks/*.ipynb")))
@@ -22,7 +21,7 @@ def test_the_light_reader_agrees_with_nbformat(path):
         data = json.loads(path.read_bytes())
     except ValueError:
         pytest.skip("not JSON: nbformat reads it and reports the error")
-    light = _as_read_by_nbformat(data)
+    light = as_read_by_nbformat(data)
     try:
         with open(path, encoding="utf-8") as handle:
             expected = nbformat.read(handle, as_version=4)
@@ -83,4 +82,4 @@ def test_saved_outputs_and_attachments_are_joined_as_nbformat_joins_them():
     nb.metadata["orig_nbformat"] = 3
     text = nbformat.writes(nb)  # written as nbformat writes: multi-line strings split into lists
     assert '"a = 1\\n",' in text
-    assert plain(_as_read_by_nbformat(json.loads(text))) == plain(nbformat.reads(text, as_version=4))
+    assert plain(as_read_by_nbformat(json.loads(text))) == plain(nbformat.reads(text, as_version=4))
