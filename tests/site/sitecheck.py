@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,14 +158,35 @@ class Tab:
         pg.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
         pg.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
         pg.on("request", lambda r: self.requests.append(r.url))
+        self.in_flight: dict = {}
+        pg.on("request", lambda r: self.in_flight.__setitem__(id(r), r.url))
+        pg.on("requestfinished", lambda r: self.in_flight.pop(id(r), None))
+        pg.on("requestfailed", lambda r: self.in_flight.pop(id(r), None))
 
     def open(self, path: str):
         self.page.goto(self.site.url(path), wait_until="load")
         if self.page.evaluate("() => !!document.getElementById('MathJax-script')"):
             self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             self.page.evaluate("() => MathJax.startup.promise.then(() => document.fonts.ready).then(() => true)")
-        self.page.wait_for_load_state("networkidle")
+        self.settle()
         return self.page
+
+    def settle(self, quiet: float = 0.5, limit: float = 30.0) -> None:
+        """Wait until no request has been in flight for ``quiet`` seconds (what Playwright's
+        "networkidle" means), but give up after ``limit`` with a warning naming what is still
+        pending: twice in CI a page loaded, typeset and then never went idle (the test server or a
+        lazy MathJax component), and the checks that follow need a loaded page, not an idle one."""
+        import warnings
+        deadline, idle_since = time.monotonic() + limit, None
+        while time.monotonic() < deadline:
+            if self.in_flight:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= quiet:
+                return
+            self.page.wait_for_timeout(50)
+        warnings.warn(f"{self.page.url}: still waiting {limit:.0f} s after load for {sorted(self.in_flight.values())}")
 
     def assert_clean(self):
         outside = [u for u in self.requests

@@ -134,7 +134,7 @@ def test_search_from_the_header_finds_the_main_post(real_site, new_tab):
     assert page.url.startswith(real_site.url(real_site.baseurl + "/search/?q=softmax"))
     first = page.locator(".pagefind-ui__results > li:first-child .pagefind-ui__result-link").first.get_attribute("href")
     assert first == real_site.post("back-propagation-in-deep-learning-frameworks").path
-    page.wait_for_load_state("networkidle")
+    tab.settle()
     tab.assert_clean()    # the index and the UI came from the site, under its baseurl
 
 
