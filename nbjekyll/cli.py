@@ -226,7 +226,6 @@ def merge(config, paths: list[Path], args) -> int:
     merged = combine(config, args.merge)
     for warning in merged.warnings:
         progress.line(f"warning: {warning}", error=True)
-    install(config, merged)
     progress.line(f"merged {_plural(len(args.merge), 'bundle')}: {_plural(len(merged.entries), 'run')}"
                   + (f", {len(merged.failures)} failed in their shard" if merged.failures else ""))
     failed = [Result(config.rel(p), "failed", error=merged.failures[config.rel(p)])
@@ -236,7 +235,7 @@ def merge(config, paths: list[Path], args) -> int:
     rest = [p for p in paths if config.rel(p) not in merged.failures]
     jobs = args.jobs or config.jobs or default_jobs()
     results = run_build(config, rest, BuildOptions(jobs=jobs, execute=False, rerender=frozenset(merged.entries)),
-                        progress) + failed
+                        progress, before=lambda: install(config, merged)) + failed
     progress.summary(results)
     return exit_status(results, args)
 

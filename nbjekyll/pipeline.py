@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .cache import (Cache, FailureMemory, Plan, current_inputs, declared_dependencies, plan, recorded_inputs,
                     with_cached_outputs)
@@ -215,8 +216,11 @@ class _Terminated(BaseException):
     pass
 
 
-def run_build(config: Config, paths: list[Path], options: BuildOptions, progress: Progress) -> list[Result]:
-    """Build ``paths``; raise BuildInterrupted on Ctrl-C or SIGTERM after stopping every kernel."""
+def run_build(config: Config, paths: list[Path], options: BuildOptions, progress: Progress,
+              before: Callable[[], None] | None = None) -> list[Result]:
+    """Build ``paths``; raise BuildInterrupted on Ctrl-C or SIGTERM after stopping every kernel.
+
+    ``before`` runs first, under the same site lock (a merge installs its bundles there)."""
     builder = Builder(config, options, progress)
     loop = asyncio.new_event_loop()
     outcome: dict = {}
@@ -238,6 +242,8 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
         raise _Terminated()
 
     with SiteLock(config):
+        if before is not None:
+            before()
         prepare_kernel_profile(config)
         previous = signal.signal(signal.SIGTERM, on_sigterm) if threading.current_thread() is threading.main_thread() else None
         thread = threading.Thread(target=work, name="nbjekyll-build", daemon=True)
