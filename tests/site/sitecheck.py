@@ -165,6 +165,12 @@ class Tab:
 
     def open(self, path: str):
         self.page.goto(self.site.url(path), wait_until="load")
+        return self.ready()
+
+    def ready(self):
+        """The loaded page once MathJax has typeset it and its requests (fonts) are done; leaving
+        earlier would abort them, which counts as a failed request."""
+        self.page.wait_for_load_state("load")
         if self.page.evaluate("() => !!document.getElementById('MathJax-script')"):
             self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             self.page.evaluate("() => MathJax.startup.promise.then(() => document.fonts.ready).then(() => true)")

@@ -50,7 +50,7 @@ def test_figures_keep_their_size_while_they_load(real_site, new_tab):
         for route in held:
             route.continue_()
         held.clear()
-        tab.page.wait_for_load_state("load")
+        tab.ready()
         loaded = tab.page.evaluate(FIGURE_BOXES)
         seen += len(loaded)
         for before, after in zip(loading, loaded):
