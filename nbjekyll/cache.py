@@ -404,7 +404,5 @@ def all_up_to_date(config: Config, paths: list[Path]) -> list[Result] | None:
             # With a post's record the cache cannot make it current: it is not even opened.
             if recorded is None or plan(source, config, recorded, None, images_ok=images_ok).action != "up to date":
                 return None
-            cells = sum(c.cell_type == "code" and not o.has("skip-execution")
-                        for c, o in zip(source.nb.cells, source.options))
-            results.append(Result(source.rel, "up to date", cells, time.monotonic() - start))
+            results.append(Result(source.rel, "up to date", source.executed_cells, time.monotonic() - start))
     return results

@@ -21,6 +21,11 @@ import html
 import re
 
 FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})")
+
+
+def fence_closer(fence: str) -> re.Pattern:
+    """The line that ends a code block opened by ``fence``: the same character, at least as many."""
+    return re.compile(r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$")
 LIST_ITEM = re.compile(r"^(?P<indent> *)(?:(?P<bullet>[-+*])|(?P<number>\d{1,9})(?P<delimiter>[.)]))(?P<space> +|$)")
 DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 CODE_WITH_PIPE = re.compile(r"(?<!`)(`+)(?!`)(.*?\\\|.*?)(?<!`)\1(?!`)")
@@ -34,18 +39,18 @@ def as_commonmark_reads_it(markdown: str) -> str:
     out: list[str] = []
     lists: dict[int, str] = {}  # indent of each open list -> its marker ("*", "-", "+", "." or ")")
     content_column = 0  # where the text of the last list item starts
-    fence = None
+    closer = None  # the line that ends the open code block
     previous_blank = True
     in_table = False
     for i, line in enumerate(lines):
-        if fence:
-            if re.match(r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$", line):
-                fence = None
+        if closer:
+            if closer.match(line):
+                closer = None
             out.append(line)
             continue
         opening = FENCE_OPEN.match(line)
         if opening:
-            fence = opening.group("fence")
+            closer = fence_closer(opening.group("fence"))
             out.append(line)
             previous_blank = False
             continue

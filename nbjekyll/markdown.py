@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from .commonmark import FENCE_OPEN, as_commonmark_reads_it
+from .commonmark import FENCE_OPEN, as_commonmark_reads_it, fence_closer
 
 # Placeholders for the tool's own Liquid snippets; private-use characters never found in notebooks.
 LIQUID_OPEN, LIQUID_CLOSE = "\ue000", "\ue001"
@@ -41,7 +41,7 @@ def split_code(markdown: str) -> list[Segment]:
             i += 1
             continue
         fence = match.group("fence")
-        closing = re.compile(r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$")
+        closing = fence_closer(fence)
         j = i + 1
         while j < len(lines) and not closing.match(lines[j]):
             j += 1

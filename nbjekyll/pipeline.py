@@ -113,8 +113,7 @@ class Builder:
         warnings: list[str] = []
         try:
             source = self.read(path)
-            cells = sum(c.cell_type == "code" and not o.has("skip-execution")
-                        for c, o in zip(source.nb.cells, source.options))
+            cells = source.executed_cells
             decision = self.plan(source)
             warnings += source.warnings + self.flush_cache_warnings()
             if decision.action == "up to date" and rel in self.options.rerender:

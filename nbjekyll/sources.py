@@ -126,6 +126,11 @@ class SourceNotebook:
     def post_name(self) -> str:
         return f"{self.date.isoformat()}-{self.slug}"
 
+    @property
+    def executed_cells(self) -> int:
+        """The code cells a run executes (the count the progress lines and the summary show)."""
+        return sum(c.cell_type == "code" and not o.has("skip-execution") for c, o in zip(self.nb.cells, self.options))
+
     def validate(self) -> "SourceNotebook":
         """Check the notebook against nbformat's schema, before it is executed or converted.
 
