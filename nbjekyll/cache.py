@@ -30,6 +30,7 @@ from .digests import digest, file_digest
 from .kernels import Environment, environment_of
 from .progress import Result
 from .sources import SourceNotebook, read_notebook, shown_source
+from .vendor import VENDOR_DIR
 from .write import SiteLock, front_matter_of
 
 CACHE_FORMAT = 2
@@ -254,6 +255,8 @@ def with_cached_outputs(source: SourceNotebook, executed: Any) -> Any:
         cell.outputs = old.get("outputs", [])
         cell.execution_count = old.get("execution_count")
     merged.metadata["language_info"] = executed.metadata.get("language_info", {})
+    if "widgets" in executed.metadata:  # the saved widget state the run left (nbclient's store_widget_state)
+        merged.metadata["widgets"] = executed.metadata["widgets"]
     return merged
 
 
@@ -348,7 +351,7 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
     if recorded is None:
         render_reasons.append("post missing")
     elif not images_ok:
-        render_reasons.append("an image of the post is missing")
+        render_reasons.append("an image or script of the post is missing")
     if baseline.get("render") != inputs.render:
         if cache_inputs.get("render_cells"):
             render_reasons += _cell_changes(cache_inputs["render_cells"], inputs.render_cells) or \
@@ -364,7 +367,7 @@ def plan(source: SourceNotebook, config: Config, recorded: dict | None, cache: C
 
 
 def recorded_inputs(config: Config, source: SourceNotebook) -> tuple[dict | None, bool]:
-    """The ``built_from`` record of the notebook's current post, and whether its images are all there."""
+    """The ``built_from`` record of the notebook's current post, and whether its images and scripts are all there."""
     try:
         text = (config.posts_dir / f"{source.post_name}.md").read_text(encoding="utf-8")
     except OSError:
@@ -375,7 +378,8 @@ def recorded_inputs(config: Config, source: SourceNotebook) -> tuple[dict | None
     folder = config.images_dir / source.slug
     names = re.findall(r"'/" + re.escape(config.rel(config.images_dir)) + "/" + re.escape(source.slug) +
                        r"/([0-9a-f]{16}\.[a-z]+)'", text)
-    images_ok = all((folder / name).is_file() for name in names)
+    images_ok = all((folder / name).is_file() for name in names) and \
+        all((config.site / path).is_file() for path in re.findall(r"'/(" + VENDOR_DIR + r"/[^'/]+/[^'/]+)'", text))
     recorded = front_matter.get("built_from")
     return (recorded if isinstance(recorded, dict) else None), images_ok
 

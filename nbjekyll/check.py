@@ -14,7 +14,7 @@ from .cache import plan, recorded_inputs
 from .config import Config
 from .errors import NotebookError
 from .sources import read_notebook
-from .write import read_front_matter
+from .write import read_front_matter, unused_script_folders
 
 GENERATED_IMAGE = re.compile(r"^[0-9a-f]{16}\.[a-z]+$")
 
@@ -81,6 +81,8 @@ def orphans(config: Config, posts: set[Path], slugs: dict[str, str]) -> list[str
             if generated and folder.name not in slugs:
                 found.append(f"{config.rel(folder)}/: orphan images (no notebook makes a post with slug "
                              f"{folder.name!r})")
+    for folder in unused_script_folders(config):
+        found.append(f"{config.rel(folder)}/: scripts no post loads (the next build removes them)")
     if config.provenance_dir.is_dir():
         for stamp in sorted(config.provenance_dir.glob("*.yml")):
             if stamp.stem not in slugs:

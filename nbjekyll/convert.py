@@ -17,10 +17,12 @@ import yaml
 from .config import Config
 from .errors import NotebookError
 from .images import IMAGE_EXTENSIONS, ImageStore
+from .interactive import WIDGET_STATE, InteractiveOutputs
 from .markdown import LiquidSnippets, rewrite_markdown
 from .outputs import OutputRenderer, image_bytes
 from .fastpages import markdown_shortcuts
 from .sources import TOOL_KEYS, FILE_NAME, SourceNotebook, shown_source, slugify
+from .vendor import Script
 
 LINKED_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 RAW_CELL_FORMATS = {None, "", "text/markdown", "text/html", "markdown", "html"}
@@ -51,6 +53,7 @@ class Post:
     body: str
     images: dict[str, bytes] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    scripts: list[Script] = field(default_factory=list)  # what its interactive outputs load from assets/vendor
 
     def text(self) -> str:
         header = yaml.safe_dump(self.front_matter, allow_unicode=True, sort_keys=False,
@@ -66,7 +69,9 @@ class _Converter:
         self.config = config
         self.liquid = LiquidSnippets()
         self.images = ImageStore(config, source.slug, self.liquid)
-        self.outputs = OutputRenderer(self.images, config.output_max_lines, self.markdown)
+        widget_state = (executed.metadata.get("widgets") or {}).get(WIDGET_STATE)
+        self.interactive = InteractiveOutputs(source.rel, widget_state if isinstance(widget_state, dict) else None)
+        self.outputs = OutputRenderer(self.images, config.output_max_lines, self.markdown, self.interactive)
         self.math = 0
         info = executed.metadata.get("language_info", {}) or {}
         kernelspec = executed.metadata.get("kernelspec", {}) or {}
@@ -210,9 +215,12 @@ class _Converter:
         if self.source.front_matter.get("toc") is True:  # fastpages' switch: kramdown writes the list
             items.insert(0, {"kind": "markdown", "text": "* Contents\n{:toc}"})
         body = _environment.get_template("post.md.j2").render(items=items)
+        if self.interactive.scripts:
+            body = self.interactive.stable(body.strip("\n") + "\n\n" + self.interactive.page_html(self.images.url))
         body = self.liquid.protect(body.strip("\n"))
         return Post(name=self.source.post_name, slug=self.source.slug, front_matter=self.front_matter(),
-                    body=body, images=dict(sorted(self.images.files.items())), warnings=self.outputs.warnings)
+                    body=body, images=dict(sorted(self.images.files.items())),
+                    warnings=self.outputs.warnings + self.interactive.warnings, scripts=self.interactive.scripts)
 
 
 def convert(source: SourceNotebook, executed: Any, config: Config, built_from: dict | None = None) -> Post:

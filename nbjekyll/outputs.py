@@ -1,7 +1,8 @@
 """A code cell's outputs as the blocks a static page can show: text, images, HTML, Markdown, math.
 
-Each output keeps one representation, the richest a page can show without a kernel or
-JavaScript; what cannot be shown at all is dropped with a warning naming the cell.
+Each output keeps one representation, the richest a page can show without a kernel (interactive
+figures and saved widgets are drawn by scripts the site serves, see ``interactive.py``); what
+cannot be shown at all is dropped with a warning naming the cell.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .images import IMAGE_EXTENSIONS, ImageStore, display_size
+from .interactive import InteractiveOutputs, is_bokeh_loader
 from .markdown import MATH
 from .tracebacks import reader_traceback, strip_ansi
 
@@ -92,6 +94,7 @@ class OutputRenderer:
     images: ImageStore
     max_lines: int
     markdown: Callable[[str, int, Any], str]  # Markdown of an output, rewritten as the post's cells are
+    interactive: InteractiveOutputs
     warnings: list[str] = field(default_factory=list)
     math: int = 0
     cover: str | None = None
@@ -113,6 +116,8 @@ class OutputRenderer:
                 traceback = [terminal_text(entry) for entry in output.get("traceback", [])]
                 blocks.append(self.text_block(reader_traceback(traceback), ".output .error"))
             elif kind in ("execute_result", "display_data"):
+                if is_bokeh_loader(output.get("data", {})):
+                    continue  # output_notebook(): the page loads BokehJS from the site instead
                 block = self.data_block(output.get("data", {}), output.get("metadata", {}) or {}, position, options,
                                         ".output .result" if kind == "execute_result" else ".output .display")
                 if block:
@@ -120,6 +125,9 @@ class OutputRenderer:
         return blocks
 
     def data_block(self, data: dict, metadata: dict, position: int, options, classes: str) -> dict | None:
+        block = self.interactive.block(data, position)
+        if block:
+            return block
         if WIDGET in data:
             self.warnings.append(f"cell {position}: an interactive widget ({WIDGET}) needs a live kernel; "
                                  "the post says so in its place")

@@ -22,7 +22,7 @@ from .errors import BuildInterrupted, CellError, NotebookError
 from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
 from .progress import Progress, Result
 from .sources import SourceNotebook, read_notebook
-from .write import SiteLock, existing_text, provenance_path, write_post, write_provenance
+from .write import SiteLock, existing_text, provenance_path, remove_unused_scripts, write_post, write_provenance
 
 
 def convert(*args, **kwargs):
@@ -264,6 +264,8 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+        if "results" in outcome:
+            remove_unused_scripts(config)
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("results", [])

@@ -1,8 +1,9 @@
 """Write posts and images so that nothing is ever half-written, lost or put outside the site.
 
-Images go first, under names made from their content, so an old post keeps every image it
-links to until the new post replaces it in one rename; then the images no post uses any
-more are removed. A lock stops two builds of one site from writing at the same time.
+Images and the scripts of interactive outputs go first (images under names made from their
+content, scripts in folders named by version), so an old post keeps every file it links to
+until the new post replaces it in one rename; then the images no post uses any more are
+removed. A lock stops two builds of one site from writing at the same time.
 """
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import fcntl
 import functools
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
 
 from .config import FAST_LOADER, Config
-from .errors import NotebookError, SiteLockedError
+from .errors import BuildError, NotebookError, SiteLockedError
+from .vendor import VENDOR_DIR, files_of
 
 if TYPE_CHECKING:
     from .convert import Post
@@ -102,10 +105,45 @@ def write_post(config: Config, post: "Post", notebook_rel: str) -> Path:
         target = _inside(folder / name, folder)
         if not (target.exists() and target.read_bytes() == data):
             atomic_write(target, data)
+    write_scripts(config, post, notebook_rel)
     target = post_path(config, post.name)
     atomic_write(target, post.text().encode("utf-8"))
     remove_unused_images(folder, set(post.images))
     return target
+
+
+def write_scripts(config: Config, post: "Post", notebook_rel: str) -> None:
+    vendor = config.site / VENDOR_DIR
+    for script in post.scripts:
+        try:
+            files = files_of(script)
+        except BuildError as error:
+            raise NotebookError(notebook_rel, str(error)) from None
+        for site_path, data in files.items():
+            target = _inside(config.site / site_path.lstrip("/"), vendor)
+            if not (target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(target, data)
+
+
+def unused_script_folders(config: Config) -> list[Path]:
+    """The library folders under assets/vendor that this tool wrote and no post loads any more."""
+    vendor = config.site / VENDOR_DIR
+    if not vendor.is_dir():
+        return []
+    used: set[str] = set()
+    if config.posts_dir.is_dir():
+        for post in config.posts_dir.glob("*.md"):
+            used.update(re.findall(r"'/" + VENDOR_DIR + r"/([^'/]+)/", post.read_text(encoding="utf-8")))
+    return [folder for folder in sorted(vendor.iterdir())
+            if folder.is_dir() and folder.name not in used
+            and (folder.name.startswith("nbjekyll-") or (folder / "package.json").is_file())]
+
+
+def remove_unused_scripts(config: Config) -> None:
+    """After a build: an old library version (or an old copy of the tool's own script) leaves the site."""
+    for folder in unused_script_folders(config):
+        shutil.rmtree(folder)
 
 
 def provenance_path(config: Config, slug: str) -> Path:

@@ -1,0 +1,48 @@
+// Draws a post's interactive outputs from the JSON the build wrote beside each of them, with the
+// libraries the page loaded (deferred, before this script) from the site itself. An output that
+// cannot be drawn says so in its place instead of leaving a blank box.
+(function () {
+  "use strict";
+
+  var draw = {
+    plotly: function (element, figure) {
+      var config = Object.assign({ responsive: true, displaylogo: false }, figure.config || {});
+      return window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, config);
+    },
+    vega: function (element, chart) {
+      return window.vegaEmbed(element, chart.spec, chart.options);
+    },
+    bokeh: function (element, document_) {
+      return window.Bokeh.embed.embed_items(document_.docs_json, document_.render_items);
+    },
+  };
+
+  function failed(element, error) {
+    element.dataset.state = "failed";
+    var note = document.createElement("p");
+    note.className = "output placeholder";
+    note.textContent = "This interactive output could not be drawn (" + error + ").";
+    element.replaceChildren(note);
+    console.error(error);
+  }
+
+  function drawAll() {
+    document.querySelectorAll(".interactive-output[data-library]").forEach(function (element) {
+      var library = element.dataset.library;
+      if (!draw[library]) return; // widgets: the widget manager draws them
+      try {
+        var data = JSON.parse(element.querySelector('script[type="application/json"]').textContent);
+        element.replaceChildren();
+        Promise.resolve(draw[library](element, data)).then(function () {
+          element.style.minHeight = "";
+          element.dataset.state = "drawn";
+        }, function (error) { failed(element, error); });
+      } catch (error) {
+        failed(element, error);
+      }
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", drawAll);
+  else drawAll();
+})();
