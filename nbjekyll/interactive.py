@@ -179,7 +179,7 @@ class InteractiveOutputs:
             return None
         if modules:
             self.warnings.append(f"cell {position}: widgets of {', '.join(modules)} in the saved state are not shown")
-        self.need(WIDGET_MANAGER)
+        self.need(WIDGET_MANAGER, RENDERER)  # the renderer names the sliders for screen readers
         if not self.widgets_used:
             for model_id in models:
                 self.renames.setdefault(model_id, f"widget-model-{len(self.renames) + 1}")
@@ -200,5 +200,7 @@ class InteractiveOutputs:
         lines = []
         if self.widgets_used:
             lines.append(f'<script type="{WIDGET_STATE}">{script_json(self.widget_state)}</script>')
-        lines += [f'<script defer src="{url(script.site_path)}"></script>' for script in self.scripts]
+        # Deferred scripts run in document order: the libraries first, the renderer that uses them last.
+        ordered = [s for s in self.scripts if s != RENDERER] + [s for s in self.scripts if s == RENDERER]
+        lines += [f'<script defer src="{url(script.site_path)}"></script>' for script in ordered]
         return "\n".join(lines)

@@ -10,7 +10,10 @@
       return window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, config);
     },
     vega: function (element, chart) {
-      return window.vegaEmbed(element, chart.spec, chart.options);
+      return window.vegaEmbed(element, chart.spec, chart.options).then(function () {
+        var menu = element.querySelector("details > summary"); // vega-embed's actions menu is an icon alone
+        if (menu && !menu.hasAttribute("aria-label")) menu.setAttribute("aria-label", "Chart actions");
+      });
     },
     bokeh: function (element, document_) {
       return window.Bokeh.embed.embed_items(document_.docs_json, document_.render_items);
@@ -43,6 +46,24 @@
     });
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", drawAll);
-  else drawAll();
+  // The widget manager's sliders have no accessible name of their own: give each its widget's label.
+  function nameSliders() {
+    document.querySelectorAll(".interactive-output [role=slider]:not([aria-label])").forEach(function (handle) {
+      var widget = handle.closest(".widget-slider, .jupyter-widgets");
+      var label = widget && widget.querySelector(".widget-label");
+      if (label && label.textContent.trim()) handle.setAttribute("aria-label", label.textContent.trim());
+    });
+  }
+
+  function start() {
+    drawAll();
+    if (document.querySelector('.interactive-output[data-library="widget"]')) {
+      nameSliders();
+      new MutationObserver(nameSliders).observe(document.querySelector(".post-content") || document.body,
+                                                { childList: true, subtree: true });
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -87,7 +87,8 @@ def test_widgets_with_saved_state_render_through_the_widget_manager(site):
     assert all(json.loads(v)["model_id"] in models for v in views)
     assert any(m["state"].get("description") == "WIDGET_SLIDER" for m in models.values())
     assert not re.search(r"[0-9a-f]{32}", state)  # the run's random model ids are replaced by stable ones
-    assert scripts(text) == ["/assets/vendor/html-manager-1.0.15/embed.js"]
+    assert scripts(text) == ["/assets/vendor/html-manager-1.0.15/embed.js",
+                             f"/assets/vendor/nbjekyll-{vendor_digest()}/interactive.js"]
     assert "needs a live kernel" not in text and "warning" not in run.err
 
 

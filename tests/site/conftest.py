@@ -70,7 +70,7 @@ def test_site(request, jekyll, tmp_path_factory) -> Site:
     jekyll_build(src, dest)
     config = yaml.safe_load(config_text)
     site = Site("test-site", src, dest, config, collect_posts(src, dest, TEST_BASEURL))
-    assert [p.slug for p in site.posts] == ["maths", "tabs", "figure"]
+    assert [p.slug for p in site.posts] == ["maths", "tabs", "figure", "interactive"]
     return _serve(request, site)
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from sitecheck import TEST_BASEURL, check_post, jekyll_build, notebook_link_hrefs, tab_state
 
-SLUGS = ["maths", "tabs", "figure"]
+SLUGS = ["maths", "tabs", "figure", "interactive"]
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -207,3 +207,46 @@ def test_notebook_links_can_be_switched_off(test_site, tmp_path):
     jekyll_build(test_site.source, dest, override)
     html = (dest / test_site.post("maths").html.relative_to(test_site.dest)).read_text("utf-8")
     assert "notebook-link" not in html
+
+
+def test_interactive_outputs_are_drawn_from_the_site_and_respond(test_site, new_tab):
+    """Plotly, Altair, Bokeh and a saved widget: each drawn, every library loaded once from the
+    site (assert_clean: no request leaves it, no console error), and the widget still works."""
+    tab = new_tab(test_site)
+    page = tab.open(test_site.post("interactive").path)
+    page.wait_for_function("() => [...document.querySelectorAll('.interactive-output[data-library]')]"
+                           ".every(e => e.dataset.library === 'widget' || e.dataset.state)")
+    states = page.eval_on_selector_all(".interactive-output[data-library]", "els => els.map(e => [e.dataset.library, "
+                                       "e.dataset.state || null])")
+    assert states == [["plotly", "drawn"], ["vega", "drawn"], ["bokeh", "drawn"], ["widget", None]]
+    assert page.locator(".js-plotly-plot .gtitle").text_content() == "PLOTLY_TITLE"
+    assert page.locator(".js-plotly-plot .scatterlayer .trace").count() == 1
+    assert page.locator(".vega-embed svg .role-title-text").text_content() == "ALTAIR_TITLE"
+    assert page.locator("#bokeh-root-2 canvas").count() >= 1  # BokehJS drew into the element of show()'s output
+    scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.getAttribute('src'))")
+    vendored = [s for s in scripts if "/assets/vendor/" in s]
+    assert len(vendored) == len(set(vendored)) == 9  # plotly, vega ×3, BokehJS ×3, widget manager, the renderer
+    slider = page.locator(".widget-slider")
+    slider.wait_for()
+    assert page.locator(".widget-readout").inner_text() == "7"
+    page.locator(".widget-slider .noUi-handle, .widget-slider [role=slider]").first.focus()
+    page.keyboard.press("ArrowRight")
+    assert page.locator(".widget-readout").inner_text() == "8"  # the widget runs in the page, no kernel needed
+    tab.assert_clean()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_interactive_outputs_pass_axe_at_phone_and_desktop_width(test_site, new_tab, scheme):
+    from axe_playwright_python.sync_playwright import Axe
+    found = {}
+    for width in (390, 1280):
+        tab = new_tab(test_site, width=width, scheme=scheme)
+        page = tab.open(test_site.post("interactive").path)
+        page.wait_for_selector(".widget-slider")
+        page.wait_for_function("() => [...document.querySelectorAll('.interactive-output[data-state]')].length === 3")
+        bad = [f"{v['id']} ({v['impact']}): {len(v['nodes'])}× e.g. {v['nodes'][0]['html'][:160]}"
+               for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+        if bad:
+            found[width] = bad
+        tab.assert_clean()
+    assert found == {}, "\n".join(f"{k}px: {v}" for k, v in found.items())
