@@ -37,6 +37,7 @@ RENDERER_SOURCE = (STATIC / "interactive.js").read_bytes()
 RENDERER = Script("nbjekyll", hashlib.sha256(RENDERER_SOURCE).hexdigest()[:12], "interactive.js", RENDERER_SOURCE)
 
 _ALTAIR_PATH = re.compile(r'"(vega|vega-lite|vega-embed)":\s*"[^"]*/npm/(?:vega|vega-lite|vega-embed)@([^?"/]+)')
+_PLOTLY_VERSION = re.compile(r"plotly(?:\.js v|-)(\d+\.\d+\.\d+)(?:\.min\.js)?\b")
 _BOKEH_JSON = re.compile(r"\b(?:const|var|let)\s+(docs_json|render_items)\s*=\s*")
 
 
@@ -46,11 +47,14 @@ def script_json(value: Any) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
-def is_bokeh_loader(data: dict) -> bool:
-    """``output_notebook()``'s outputs: the script that loads BokehJS and its "Loading BokehJS …" banner."""
+def is_library_loader(data: dict) -> bool:
+    """An output that only loads a library into the notebook, which the page loads from the site instead:
+    Bokeh's ``output_notebook()`` (its script and its "Loading BokehJS …" banner), and the first output
+    of Plotly's "notebook" renderers (``window.PlotlyConfig`` and plotly.js, inline or from its CDN)."""
     html = data.get("text/html")
     html = "".join(html) if isinstance(html, list) else html or ""
-    return BOKEH_LOAD in data or ("bk-notebook-logo" in html and "Loading BokehJS" in html)
+    return BOKEH_LOAD in data or ("bk-notebook-logo" in html and "Loading BokehJS" in html) or \
+        ("window.PlotlyConfig" in html and "Plotly.newPlot(" not in html)
 
 
 def _parse_from(text: str, start: int) -> tuple[Any, int]:
@@ -91,6 +95,8 @@ class InteractiveOutputs:
         html = "".join(html) if isinstance(html, list) else html
         if html and "vegaEmbed(outputDiv, spec, embedOpt)" in html:
             return self._altair(html, position)
+        if html and "Plotly.newPlot(" in html:
+            return self._plotly_html(html, position)
         if WIDGET_VIEW in data:
             return self._widget(data[WIDGET_VIEW], position)
         return None
@@ -103,10 +109,25 @@ class InteractiveOutputs:
                 f'<script type="application/json">{script_json(payload)}</script></div>'}
 
     # -- Plotly ------------------------------------------------------------------------------------
-    def _plotly(self, figure: dict) -> dict:
-        self.need(Script("plotly.js-dist-min", pinned_version("plotly.js-dist-min", "4"), "plotly.min.js"), RENDERER)
+    def _plotly(self, figure: dict, version: str | None = None) -> dict:
+        version = version or pinned_version("plotly.js-dist-min", "4")
+        self.need(Script("plotly.js-dist-min", version, "plotly.min.js"), RENDERER)
         height = (figure.get("layout") or {}).get("height") or 450  # plotly.js's default height
         return self._element("plotly", figure, f"min-height: {int(height)}px")
+
+    def _plotly_html(self, html: str, position: int) -> dict | None:
+        """Plotly's HTML (``fig.show()`` with the "notebook" renderers, ``to_html``): its
+        ``Plotly.newPlot(id, data, layout, config)`` call read as the figure, plotly.js's version from the page."""
+        try:
+            _, end = _parse_from(html, html.index("Plotly.newPlot(") + len("Plotly.newPlot("))
+            figure = {}
+            for key in ("data", "layout", "config"):
+                figure[key], end = _parse_from(html, html.index(",", end) + 1)
+        except ValueError:
+            self.warnings.append(f"cell {position}: dropped a Plotly output whose figure could not be read")
+            return None
+        version = _PLOTLY_VERSION.search(html)
+        return self._plotly(figure, version.group(1) if version else None)
 
     # -- Vega and Vega-Lite (Altair) ---------------------------------------------------------------
     def _vega(self, spec: dict, mode: str, major: str, asked: dict | None, position: int) -> dict:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .images import IMAGE_EXTENSIONS, ImageStore, display_size
-from .interactive import InteractiveOutputs, is_bokeh_loader
+from .interactive import InteractiveOutputs, is_library_loader
 from .markdown import MATH
 from .tracebacks import reader_traceback, strip_ansi
 
@@ -61,6 +61,7 @@ def image_bytes(data: Any, mime: str) -> bytes:
     return base64.b64decode(data)
 
 
+_REMOTE_SCRIPT = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE)
 _TAG_OR_TEXT = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]*>)", re.DOTALL | re.IGNORECASE)
 
 
@@ -116,8 +117,8 @@ class OutputRenderer:
                 traceback = [terminal_text(entry) for entry in output.get("traceback", [])]
                 blocks.append(self.text_block(reader_traceback(traceback), ".output .error"))
             elif kind in ("execute_result", "display_data"):
-                if is_bokeh_loader(output.get("data", {})):
-                    continue  # output_notebook(): the page loads BokehJS from the site instead
+                if is_library_loader(output.get("data", {})):
+                    continue  # the page loads the library from the site instead
                 block = self.data_block(output.get("data", {}), output.get("metadata", {}) or {}, position, options,
                                         ".output .result" if kind == "execute_result" else ".output .display")
                 if block:
@@ -157,6 +158,9 @@ class OutputRenderer:
             return self.image_block(image_bytes(value, mime), IMAGE_EXTENSIONS[mime], metadata.get(mime),
                                     position, options)
         if mime == "text/html":
+            for url in _REMOTE_SCRIPT.findall(value):
+                self.warnings.append(f"cell {position}: an HTML output loads a script from {url}, outside the site; "
+                                     "readers' browsers will fetch it from there")
             html_text, count = math_in_html(value.strip("\n"))
             self.math += count
             return {"kind": "html", "html": html_text}

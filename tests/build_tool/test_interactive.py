@@ -31,14 +31,35 @@ def test_plotly_figures_are_drawn_from_their_json_with_plotly_js_loaded_once(sit
     assert run.code == 0, run.err
     text = site.post("2021-01-01-plotly")
     figures = payloads(text, "plotly")
-    assert len(figures) == 2  # the cell's result and fig.show(): Plotly 6+ gives only application/vnd.plotly.v1+json
+    # the cell's result and fig.show() (Plotly 6+ writes only application/vnd.plotly.v1+json), and the HTML of
+    # the "notebook_connected" renderer, whose Plotly.newPlot(…) call is read as the same figure
+    assert len(figures) == 3
     assert figures[0]["data"][0]["name"] == "PLOTLY_TRACE" and figures[0]["layout"]["height"] == 320
+    assert figures[2]["data"] == figures[0]["data"] and figures[2]["layout"] == figures[0]["layout"]
+    assert figures[2]["config"] == {"responsive": True}
     assert 'data-library="plotly" style="min-height: 320px"' in text  # the box keeps its size while plotly.js loads
     assert scripts(text) == [PLOTLY_JS, f"/assets/vendor/nbjekyll-{vendor_digest()}/interactive.js"]
     folder = site.root / "assets/vendor/plotly.js-dist-min-4.1.1"
     assert sorted(p.name for p in folder.iterdir()) == ["LICENSE", "package.json", "plotly.min.js"]
     assert json.loads((folder / "package.json").read_text())["version"] == "4.1.1"
-    assert "cdn" not in text.lower() and "warning" not in run.err
+    assert "cdn.plot.ly" not in text and "warning" not in run.err
+
+
+def test_an_html_output_that_loads_a_remote_script_is_kept_with_a_warning(site):
+    site.add("html_remote_script.ipynb", "2021-01-01-remote.ipynb")
+    run = site.build()
+    assert run.code == 0, run.err
+    assert ("notebooks/2021-01-01-remote.ipynb: warning: cell 2: an HTML output loads a script from "
+            "https://cdn.example.org/lib.js, outside the site; readers' browsers will fetch it from there") in run.err
+    assert '<script src="https://cdn.example.org/lib.js"></script>' in site.post("2021-01-01-remote")
+
+
+def test_an_exact_version_this_tool_does_not_pin_is_checked_against_the_registry_integrity(monkeypatch, tmp_path):
+    monkeypatch.setenv("NBJEKYLL_CACHE", str(tmp_path))
+    assert "7.2.0" not in vendor.PINNED["vega-embed"]
+    files = vendor.files_of(vendor.Script("vega-embed", "7.2.0", "build/vega-embed.min.js"))
+    assert json.loads(files["/assets/vendor/vega-embed-7.2.0/package.json"])["version"] == "7.2.0"
+    assert (tmp_path / "npm/vega-embed-7.2.0.tgz").is_file()
 
 
 def vendor_digest() -> str:
