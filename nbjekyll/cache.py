@@ -34,8 +34,12 @@ from .vendor import VENDOR_DIR
 from .write import SiteLock, front_matter_of
 
 CACHE_FORMAT = 2
+# What writes a post's text: a change to any of them re-renders every post (the configuration's
+# part is its values, in current_inputs).
 TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "commonmark.py", "fastpages.py",
-              "tracebacks.py", "templates/post.md.j2")
+              "interactive.py", "notebook_file.py", "sources.py", "tracebacks.py", "vendor.py", "templates/post.md.j2",
+              "static/interactive.js")
+NOT_WRITING_POSTS = ("config.py", "errors.py")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
 
 

@@ -29,6 +29,9 @@ VEGA = re.compile(r"^application/vnd\.vega\.v(\d+)\+json$")
 # The widget models the HTML manager draws itself; any other module's JavaScript would come from a CDN.
 BUILT_IN_WIDGET_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"}
 WIDGET_MANAGER = Script("@jupyter-widgets/html-manager", "1.0.15", "dist/embed.js")
+# In a browser without JavaScript (and in feed readers) the output's box says what it holds.
+NO_SCRIPT = ('<noscript><p class="output placeholder">An interactive output: it is drawn by JavaScript, '
+             "which this browser does not run.</p></noscript>")
 # The Vega and vega-embed majors each Vega-Lite major was released with.
 VEGA_FOR_LITE = {"5": ("5", "6"), "6": ("6", "7")}
 
@@ -106,7 +109,7 @@ class InteractiveOutputs:
         style = f' style="{style}"' if style else ""
         return {"kind": "interactive", "html":
                 f'<div class="interactive-output" data-library="{library}"{style}>'
-                f'<script type="application/json">{script_json(payload)}</script></div>'}
+                f'<script type="application/json">{script_json(payload)}</script>{NO_SCRIPT}</div>'}
 
     # -- Plotly ------------------------------------------------------------------------------------
     def _plotly(self, figure: dict, version: str | None = None) -> dict:
@@ -207,7 +210,7 @@ class InteractiveOutputs:
         self.widgets_used = True
         self.count += 1
         return {"kind": "interactive", "html": '<div class="interactive-output" data-library="widget">'
-                f'<script type="{WIDGET_VIEW}">{script_json(view)}</script></div>'}
+                f'<script type="{WIDGET_VIEW}">{script_json(view)}</script>{NO_SCRIPT}</div>'}
 
     def stable(self, body: str) -> str:
         """The post's text with each run's random ids replaced by the stable ones."""

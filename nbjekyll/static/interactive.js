@@ -7,7 +7,9 @@
   var draw = {
     plotly: function (element, figure) {
       var config = Object.assign({ responsive: true, displaylogo: false }, figure.config || {});
-      return window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, config);
+      return window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, config).then(function () {
+        if (config.responsive) followWidth(element);
+      });
     },
     vega: function (element, chart) {
       return window.vegaEmbed(element, chart.spec, chart.options).then(function () {
@@ -19,6 +21,18 @@
       return window.Bokeh.embed.embed_items(document_.docs_json, document_.render_items);
     },
   };
+
+  // plotly.js follows the window's size, not its box's: a figure drawn inside a closed <details> or
+  // a hidden tab would keep the width it guessed while hidden. Refit it whenever its box's width changes.
+  function followWidth(element) {
+    if (!window.ResizeObserver) return;
+    var width = element.clientWidth;
+    new ResizeObserver(function () {
+      if (element.clientWidth === width || element.clientWidth === 0) return; // unchanged, or hidden again
+      width = element.clientWidth;
+      window.Plotly.Plots.resize(element).catch(function () {}); // hidden again before the frame: next change refits
+    }).observe(element);
+  }
 
   function failed(element, error) {
     element.dataset.state = "failed";

@@ -324,3 +324,25 @@ def test_kernels_see_only_a_fixed_environment(site, monkeypatch):
     assert "None configured 0" in site.post("2021-04-01-env")
     (site.root / "_config.yml").write_text((site.root / "_config.yml").read_text().replace("configured", "changed"))
     assert site.build("--explain").out.strip() == "notebooks/2021-04-01-env.ipynb: will execute (code cells, kernel or nbjekyll.kernel_env changed)"
+
+
+def test_every_module_that_writes_a_post_is_part_of_the_tool_digest():
+    """A module conversion imports but the digest leaves out would leave posts stale after an
+    upgrade: --check would call them current."""
+    import ast
+    from pathlib import Path
+
+    from nbjekyll.cache import NOT_WRITING_POSTS, TOOL_FILES
+    package = Path(__file__).resolve().parents[2] / "nbjekyll"
+    seen, todo = set(), ["convert.py"]
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        for node in ast.walk(ast.parse((package / name).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                module = node.module + ".py"
+                if module not in seen and module not in NOT_WRITING_POSTS:
+                    todo.append(module)
+    assert seen <= set(TOOL_FILES)
+    assert {"templates/post.md.j2", "static/interactive.js"} <= set(TOOL_FILES)
+    assert all((package / name).is_file() for name in TOOL_FILES)

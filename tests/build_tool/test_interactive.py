@@ -17,7 +17,7 @@ PLOTLY_JS = "/assets/vendor/plotly.js-dist-min-4.1.1/plotly.min.js"
 def payloads(text: str, library: str) -> list:
     return [json.loads(match) for match in re.findall(
         r'<div class="interactive-output" data-library="' + library + r'"[^>]*><script type="application/json">'
-        r"(.*?)</script></div>", text)]
+        r"(.*?)</script><noscript>.*?</noscript></div>", text)]
 
 
 def scripts(text: str) -> list[str]:

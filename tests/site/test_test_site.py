@@ -210,28 +210,54 @@ def test_notebook_links_can_be_switched_off(test_site, tmp_path):
 
 
 def test_interactive_outputs_are_drawn_from_the_site_and_respond(test_site, new_tab):
-    """Plotly, Altair, Bokeh and a saved widget: each drawn, every library loaded once from the
-    site (assert_clean: no request leaves it, no console error), and the widget still works."""
+    """Plotly (twice), Altair, Bokeh and a saved widget: each drawn, every library loaded once from
+    the site (assert_clean: no request leaves it, no console error), and the widget still works."""
     tab = new_tab(test_site)
     page = tab.open(test_site.post("interactive").path)
     page.wait_for_function("() => [...document.querySelectorAll('.interactive-output[data-library]')]"
                            ".every(e => e.dataset.library === 'widget' || e.dataset.state)")
     states = page.eval_on_selector_all(".interactive-output[data-library]", "els => els.map(e => [e.dataset.library, "
                                        "e.dataset.state || null])")
-    assert states == [["plotly", "drawn"], ["vega", "drawn"], ["bokeh", "drawn"], ["widget", None]]
-    assert page.locator(".js-plotly-plot .gtitle").text_content() == "PLOTLY_TITLE"
+    assert states == [["plotly", "drawn"], ["vega", "drawn"], ["bokeh", "drawn"], ["widget", None], ["plotly", "drawn"]]
+    assert page.locator(".js-plotly-plot .gtitle").all_text_contents() == ["PLOTLY_TITLE", "PLOTLY_TABBED"]
     assert page.locator(".js-plotly-plot .scatterlayer .trace").count() == 1
     assert page.locator(".vega-embed svg .role-title-text").text_content() == "ALTAIR_TITLE"
     assert page.locator("#bokeh-root-2 canvas").count() >= 1  # BokehJS drew into the element of show()'s output
     scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.getAttribute('src'))")
     vendored = [s for s in scripts if "/assets/vendor/" in s]
-    assert len(vendored) == len(set(vendored)) == 9  # plotly, vega ×3, BokehJS ×3, widget manager, the renderer
+    assert len(vendored) == len(set(vendored)) == 9  # plotly (once for two figures), vega ×3, BokehJS ×3, widget manager, the renderer
     slider = page.locator(".widget-slider")
     slider.wait_for()
     assert page.locator(".widget-readout").inner_text() == "7"
     page.locator(".widget-slider .noUi-handle, .widget-slider [role=slider]").first.focus()
     page.keyboard.press("ArrowRight")
     assert page.locator(".widget-readout").inner_text() == "8"  # the widget runs in the page, no kernel needed
+    tab.assert_clean()
+
+
+def test_interactive_outputs_say_what_they_hold_without_javascript(test_site, new_tab):
+    tab = new_tab(test_site, javascript=False)
+    page = tab.open(test_site.post("interactive").path)
+    notes = page.eval_on_selector_all(".interactive-output", "els => els.map(e => e.innerText.trim())")
+    assert notes == ["An interactive output: it is drawn by JavaScript, which this browser does not run."] * 5
+    tab.assert_clean()
+
+
+def test_a_plotly_figure_in_a_hidden_tab_fits_its_column_when_the_tab_is_chosen(test_site, new_tab):
+    """Drawn while its tab was hidden, plotly.js guessed a width (700 px); on a phone the figure
+    must fit the column once its tab is chosen, not overflow it."""
+    tab = new_tab(test_site, width=390)
+    page = tab.open(test_site.post("interactive").path)
+    page.wait_for_function("() => [...document.querySelectorAll('.interactive-output[data-library=plotly]')]"
+                           ".every(e => e.dataset.state === 'drawn')")
+    figure = page.locator(".tab-panel .interactive-output[data-library=plotly]")
+    assert figure.evaluate("e => e.clientWidth") == 0  # its tab is not the one shown
+    page.get_by_role("tab", name="Figure").click()
+    page.wait_for_function("e => e.clientWidth > 0 && Math.abs(e.querySelector('.main-svg')"
+                           ".getBoundingClientRect().width - e.clientWidth) < 2", arg=figure.element_handle())
+    assert 300 < figure.evaluate("e => e.querySelector('.main-svg').getBoundingClientRect().width") < 390
+    page.get_by_role("tab", name="Text").click()  # hidden again: nothing to refit, no error
+    page.get_by_role("tab", name="Figure").click()
     tab.assert_clean()
 
 
@@ -243,7 +269,7 @@ def test_interactive_outputs_pass_axe_at_phone_and_desktop_width(test_site, new_
         tab = new_tab(test_site, width=width, scheme=scheme)
         page = tab.open(test_site.post("interactive").path)
         page.wait_for_selector(".widget-slider")
-        page.wait_for_function("() => [...document.querySelectorAll('.interactive-output[data-state]')].length === 3")
+        page.wait_for_function("() => [...document.querySelectorAll('.interactive-output[data-state]')].length === 4")
         bad = [f"{v['id']} ({v['impact']}): {len(v['nodes'])}× e.g. {v['nodes'][0]['html'][:160]}"
                for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
         if bad:
