@@ -104,12 +104,12 @@ class InteractiveOutputs:
             return self._widget(data[WIDGET_VIEW], position)
         return None
 
-    def _element(self, library: str, payload: Any, style: str = "") -> dict:
+    def _element(self, library: str, payload: Any, style: str = "", script_type: str = "application/json") -> dict:
         self.count += 1
         style = f' style="{style}"' if style else ""
         return {"kind": "interactive", "html":
                 f'<div class="interactive-output" data-library="{library}"{style}>'
-                f'<script type="application/json">{script_json(payload)}</script>{NO_SCRIPT}</div>'}
+                f'<script type="{script_type}">{script_json(payload)}</script>{NO_SCRIPT}</div>'}
 
     # -- Plotly ------------------------------------------------------------------------------------
     def _plotly(self, figure: dict, version: str | None = None) -> dict:
@@ -208,9 +208,7 @@ class InteractiveOutputs:
             for model_id in models:
                 self.renames.setdefault(model_id, f"widget-model-{len(self.renames) + 1}")
         self.widgets_used = True
-        self.count += 1
-        return {"kind": "interactive", "html": '<div class="interactive-output" data-library="widget">'
-                f'<script type="{WIDGET_VIEW}">{script_json(view)}</script>{NO_SCRIPT}</div>'}
+        return self._element("widget", view, script_type=WIDGET_VIEW)
 
     def stable(self, body: str) -> str:
         """The post's text with each run's random ids replaced by the stable ones."""
