@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import BuildError
+from .files import atomic_write
 
 REGISTRY = "https://registry.npmjs.org"
 VENDOR_DIR = "assets/vendor"
@@ -127,9 +128,7 @@ def tarball(package: str, version: str) -> bytes:
         raise BuildError(f"{package}@{version} from the npm registry does not match its integrity {integrity}; "
                          "refusing to publish it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write(path, data)
     return data
 
 

@@ -19,6 +19,7 @@ import yaml
 
 from .config import FAST_LOADER, Config
 from .errors import BuildError, NotebookError, SiteLockedError
+from .files import atomic_write
 from .vendor import VENDOR_DIR, files_of
 
 if TYPE_CHECKING:
@@ -30,16 +31,6 @@ def _inside(path: Path, folder: Path) -> Path:
     if not path.is_relative_to(folder.resolve()):
         raise NotebookError(str(path), f"refusing to write outside {folder}")  # unreachable by design
     return path
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one rename: readers see the old file or the new one, never a mix."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def read_front_matter(post: Path) -> dict | None:
