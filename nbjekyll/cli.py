@@ -46,7 +46,7 @@ def parser(prog: str = "nbjekyll", default_site: Path | None = None) -> argparse
     """``nbjekyll COMMAND …``: one subparser per command, each declared by its own module."""
     p = _Parser(prog=prog, description="Execute Jupyter notebooks and write them as Jekyll posts and pages.")
     p.add_argument("--version", action="version", version=f"nbjekyll {__version__}")
-    commands = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
+    commands = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
         module = _command(name)
         sub = commands.add_parser(name, help=module.HELP, description=module.HELP[:1].upper() + module.HELP[1:] + ".")
@@ -122,7 +122,13 @@ def _report(exc: BuildError) -> int:
 def run(argv: list[str] | None = None, invocation: Invocation = Invocation()) -> int:
     """``nbjekyll COMMAND …`` (and ``python -m nbjekyll``): the exit status."""
     try:
-        return _run(parser(prog=invocation.program).parse_args(argv), invocation)
+        p = parser(prog=invocation.program)
+        args = p.parse_args(argv)
+        if args.command is None:
+            p.print_usage(sys.stderr)
+            raise UsageError(f"{p.prog}: give a command: {', '.join(SUBCOMMANDS)} "
+                             f"(`{p.prog} COMMAND --help` lists its options)")
+        return _run(args, invocation)
     except BuildError as exc:
         return _report(exc)
 
