@@ -25,7 +25,7 @@ CACHE_FORMAT = 2
 TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "commonmark.py", "fastpages.py",
               "interactive.py", "notebook_file.py", "sources.py", "tracebacks.py", "vendor.py", "templates/post.md.j2",
               "static/interactive.js")
-NOT_WRITING_POSTS = ("config.py", "errors.py")
+NOT_WRITING_POSTS = ("config.py", "errors.py", "files.py", "hints.py")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
 
 
