@@ -48,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "jobs": None,
     "kernels_dir": ".kernels",
     "provenance_dir": "_data/provenance",
+    "vendor_dir": "assets/vendor",  # the libraries interactive outputs load, served by the site
     "kernels": {},
     "kernel_aliases": {},  # regular expression (whole kernel name) -> the kernel to run it in
     "strict_kernels": False,  # True: a kernel that is not installed fails, instead of borrowing one
@@ -89,6 +90,7 @@ class Config:
     jobs: int | None = None
     kernels_dir: Path | None = None
     provenance_dir: Path | None = None  # one YAML file per post: when and in what it was executed
+    vendor_dir: str = "assets/vendor"  # site-relative, '/'-separated: the libraries interactive outputs load
     kernels: dict = field(default_factory=dict)  # name -> KernelDeclaration
     kernel_aliases: list = field(default_factory=list)  # [(compiled pattern, kernel name)], in order
     strict_kernels: bool = False
@@ -233,7 +235,7 @@ def load_config(site: Path) -> Config:
 
     dirs = {name: _check_dir(name, values[name], problems)
             for name in ("notebooks_dir", "posts_dir", "images_dir", "build_dir", "kernels_dir",
-                                 "provenance_dir")}
+                                 "provenance_dir", "vendor_dir")}
     seen: dict[str, str] = {}
     for name, value in dirs.items():
         if value is None:
@@ -311,6 +313,7 @@ def load_config(site: Path) -> Config:
         jobs=jobs,
         kernels_dir=site / dirs["kernels_dir"],
         provenance_dir=site / dirs["provenance_dir"],
+        vendor_dir=PurePosixPath(dirs["vendor_dir"]).as_posix().rstrip("/"),
         kernels=kernels,
         kernel_aliases=aliases,
         strict_kernels=strict_kernels is True,

@@ -85,7 +85,7 @@ def current_inputs(source: SourceNotebook, config: Config, files: dict[str, str 
     environment = environment or environment_of(source.kernel_name, config)
     cells = code_cells(source)
     rendered = render_cells(source)
-    config_part = [config.front_matter, config.output_max_lines, config.rel(config.images_dir),
+    config_part = [config.front_matter, config.output_max_lines, config.rel(config.images_dir), config.vendor_dir,
                    config.kernel_env, tool_digest(), CACHE_FORMAT]
     return Inputs(
         code=digest(json.dumps([source.kernel_name, cells, config.kernel_env])),

@@ -5,7 +5,6 @@ import re
 
 from ..config import Config
 from ..sources import SourceNotebook
-from ..vendor import VENDOR_DIR
 from ..write import front_matter_of
 
 
@@ -22,7 +21,7 @@ def recorded_inputs(config: Config, source: SourceNotebook) -> tuple[dict | None
     names = re.findall(r"'/" + re.escape(config.rel(config.images_dir)) + "/" + re.escape(source.slug) +
                        r"/([0-9a-f]{16}\.[a-z]+)'", text)
     images_ok = all((folder / name).is_file() for name in names) and \
-        all((config.site / path).is_file() for path in re.findall(r"'/(" + VENDOR_DIR + r"/[^'/]+/[^'/]+)'", text))
+        all((config.site / path).is_file() for path in re.findall(r"'/(" + re.escape(config.vendor_dir) + r"/[^'/]+/[^'/]+)'", text))
     recorded = front_matter.get("built_from")
     return (recorded if isinstance(recorded, dict) else None), images_ok
 
