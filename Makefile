@@ -30,6 +30,8 @@ SETUP_PYTHON = $(if $(filter 1,$(EXTERNALLY_MANAGED)),$(VENV)/bin/python,$(PYTHO
 # (nbjekyll.kernels.cntk-py36.system_packages in _config.yml).
 APT_PACKAGES := jekyll jekyll-theme-minima ruby-jekyll-feed ruby-jekyll-seo-tag ruby-jekyll-sitemap \
                 ruby-kramdown-parser-gfm ruby-rouge chromium libopenmpi3 $(if $(filter 1,$(EXTERNALLY_MANAGED)),python3-venv python3-pip)
+# unshare and ip: .ci/run runs the tests with the network cut off (a namespace with only loopback up)
+APT_PACKAGES += util-linux iproute2
 
 # No Gemfile: never let Jekyll try Bundler (the gem registry may be unreachable)
 export JEKYLL_NO_BUNDLER_REQUIRE := true
@@ -52,6 +54,8 @@ setup:
 	$(SETUP_PYTHON) -m pip install -r requirements.txt
 	$(SETUP_PYTHON) -m pip download --quiet --dest $(WHEELHOUSE) $$($(SETUP_PYTHON) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')
 	$(SETUP_PYTHON) build.py --setup-kernels
+# the npm libraries the tool pins, into its per-user cache: builds and tests need no network afterwards
+	$(SETUP_PYTHON) -m nbjekyll.prefetch
 
 posts:
 	$(BUILD)
@@ -77,7 +81,7 @@ serve: build
 	$(JEKYLL) serve --livereload --host $(HOST) --port $(PORT) --destination $(SITE)
 
 test:
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest --durations=15 $(PYTEST_ARGS)
 
 test-site:
 	$(PYTHON) -m pytest tests/site $(PYTEST_ARGS)

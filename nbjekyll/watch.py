@@ -43,10 +43,11 @@ def watched_files(config: Config, requested: list[str], cwd: Path) -> dict[Path,
 
 def watch(config: Config, requested: list[str], cwd: Path, build, progress: Progress, interval: float = 0.5) -> int:
     """Build once, then again after each change; ``build()`` runs one ordinary build."""
-    progress.line(f"watching {config.rel(config.notebooks_dir)}/ and the files its notebooks use; Ctrl-C stops")
     try:
         build()
         seen = watched_files(config, requested, cwd)
+        # said only once the first build is done and the file times are taken: a change from now on is seen
+        progress.line(f"watching {config.rel(config.notebooks_dir)}/ and the files its notebooks use; Ctrl-C stops")
         while True:
             time.sleep(interval)
             now = watched_files(config, requested, cwd)
@@ -57,6 +58,7 @@ def watch(config: Config, requested: list[str], cwd: Path, build, progress: Prog
             time.sleep(interval)  # let an editor finish writing
             build()
             seen = watched_files(config, requested, cwd)
+            progress.line("watching again")
     except (KeyboardInterrupt, BuildInterrupted):
         progress.line("stopped watching")
         return 0

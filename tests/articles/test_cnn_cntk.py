@@ -5,6 +5,7 @@ it writes ``notebooks/results/cntk-one-step.json``, which the side-by-side post 
 below check that the committed file is the one the execution wrote and that the source it
 carries is the notebook's own code.
 """
+import datetime as dt
 import hashlib
 import json
 import subprocess
@@ -16,8 +17,10 @@ import numpy as np
 import pytest
 
 NAME = "2018-04-28-cnn-in-cntk.ipynb"
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+SITE = Path(__file__).resolve().parents[2]
+NOTEBOOKS = SITE / "notebooks"
 RESULTS = NOTEBOOKS / "results" / "cntk-one-step.json"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cntk-wheels.json"
 
 sys.path.insert(0, str(NOTEBOOKS))
 import digits_cnn as shared  # noqa: E402
@@ -160,9 +163,18 @@ def test_pitfalls(notebook_claims):
         "trainer before eval": 0, "trainer after eval, threads set": 0}
 
 
+def committed(path):
+    """The file as the last commit holds it (not as an execution may just have rewritten it)."""
+    done = subprocess.run(["git", "show", f"HEAD:{path.relative_to(SITE).as_posix()}"], cwd=SITE, capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"not a git checkout with {path.name} committed: {done.stderr.decode().strip()}")
+    return done.stdout.decode()
+
+
 def test_committed_results_file_is_the_executed_one(notebook_claims):
     c = notebook_claims(NAME)
-    text = RESULTS.read_text()
+    text = committed(RESULTS)
+    # the run records the SHA-256 of what it wrote: the committed file must be that, byte for byte
     assert hashlib.sha256(text.encode()).hexdigest() == c["results_file_sha256"]
     one_step = json.loads(text)
     assert one_step["cntk"] == c["cntk_version"] and one_step["python"] == c["python_version"]
@@ -181,21 +193,15 @@ def test_committed_results_file_is_the_executed_one(notebook_claims):
         assert needed in listing, needed
 
 
-def _cntk_2_7_post2_on_the_index(python_version: str):
-    """Whether the package index has a Linux CNTK 2.7.post2 wheel for this Python (lists versions, downloads nothing)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "index", "versions", "cntk", "--only-binary=:all:",
-         "--python-version", python_version, "--platform", "manylinux1_x86_64"],
-        capture_output=True, text=True, timeout=120)
-    if "No matching distribution found" in done.stderr:
-        return False
-    if "Available versions:" not in done.stdout:
-        pytest.skip(f"the package index did not answer: {done.stderr[-300:]}")
-    return "2.7.post2" in done.stdout.split("Available versions:")[1].replace(" ", "").split(",")
-
-
 def test_which_pythons_cntk_has_wheels_for():
-    # "wheels on the Python package index only for Python 2.7, 3.5 and 3.6 (none for 3.7 or later)"
-    assert all(_cntk_2_7_post2_on_the_index(v) for v in ("2.7", "3.5", "3.6"))
-    assert not any(_cntk_2_7_post2_on_the_index(v)
-                   for v in ("3.7", "3.8", f"{sys.version_info.major}.{sys.version_info.minor}"))
+    """ "wheels on the Python package index only for Python 2.7, 3.5 and 3.6 (none for 3.7 or later)",
+    as checked on the date the fixture records (tests/articles/package_index.py checks again)."""
+    facts = json.loads(FIXTURE.read_text())
+    checked = dt.date.fromisoformat(facts["checked"])
+    assert dt.date(2024, 1, 1) <= checked <= dt.date.today()
+    assert (facts["package"], facts["version"], facts["platform"]) == ("cntk", "2.7.post2", "manylinux1_x86_64")
+    wheels = facts["wheel_for_python"]
+    assert set(wheels) == {"2.7", "3.5", "3.6", "3.7", "3.8", "3.11"}
+    assert [v for v, has in wheels.items() if has] == ["2.7", "3.5", "3.6"]
+    # and the Python this repository runs on is one of those without
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" not in [v for v, has in wheels.items() if has]

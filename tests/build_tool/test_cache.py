@@ -265,34 +265,53 @@ def test_strip_removes_outputs_in_place(deps_site):
 
 # -- --watch ------------------------------------------------------------------------------------
 
-def wait_for(condition, seconds=120):  # generous: a loaded machine is slow, never wrong
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
+class Lines:
+    """The watcher's standard output, line by line, read in a thread so that waiting has a deadline."""
+
+    def __init__(self, stream):
+        import queue
+        import threading
+        self.lines, self.seen = queue.Queue(), []
+        threading.Thread(target=lambda: [self.lines.put(line) for line in stream], daemon=True).start()
+
+    def wait_for(self, text, seconds=120):
+        """Block until a line containing `text` arrives (True), or the deadline passes (False)."""
+        import queue
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if text in line:
+                return True
+        return False
 
 
 def test_watch_rebuilds_on_save_and_when_a_module_changes(deps_site):
     import signal
     process = deps_site.build_subprocess("--watch")
+    out = Lines(process.stdout)
     try:
         post = deps_site.root / "_posts" / f"{NAME}.md"
-        assert wait_for(lambda: "watching notebooks/" in (process.stdout.readline() or ""))
-        time.sleep(2)  # the first build: everything is up to date
+        # said after the first build, once the file times are taken: an edit from now on is seen
+        assert out.wait_for("watching notebooks/"), out.seen
         edit(deps_site, 2, "Prose saved while watching.")
-        assert wait_for(lambda: "Prose saved while watching." in post.read_text())
+        assert out.wait_for("watching again"), out.seen
+        assert "Prose saved while watching." in post.read_text()
         assert runs(deps_site) == 1
         (deps_site.root / "notebooks" / "helper_module.py").write_text('VALUE = "watched module"\n')
-        assert wait_for(lambda: "watched module" in post.read_text())
+        assert out.wait_for("watching again"), out.seen
+        assert "watched module" in post.read_text()
         assert runs(deps_site) == 2
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        process.wait(timeout=30)
+        err = process.stderr.read()
     assert process.returncode == 0, err
-    assert "stopped watching" in out
-    assert "changed: notebooks/2021-02-01-deps.ipynb" in out
+    assert out.wait_for("stopped watching", seconds=5), out.seen
+    assert any("changed: notebooks/2021-02-01-deps.ipynb" in line for line in out.seen), out.seen
 
 
 def test_exclusive_notebook_runs_alone_with_every_core(site):

@@ -54,12 +54,53 @@ def test_an_html_output_that_loads_a_remote_script_is_kept_with_a_warning(site):
     assert '<script src="https://cdn.example.org/lib.js"></script>' in site.post("2021-01-01-remote")
 
 
-def test_an_exact_version_this_tool_does_not_pin_is_checked_against_the_registry_integrity(monkeypatch, tmp_path):
+class _Registry(http.server.BaseHTTPRequestHandler):
+    """A registry on the loopback interface: `files` maps a URL path to the bytes it answers with."""
+    files: dict = {}
+
+    def do_GET(self):  # noqa: N802 (the standard library's name)
+        body = self.files.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """vendor.REGISTRY pointed at a server on 127.0.0.1; set `.files` on the returned class."""
+    handler = type("Registry", (_Registry,), {"files": {}})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(vendor, "REGISTRY", f"http://127.0.0.1:{server.server_address[1]}")
+    yield handler
+    server.shutdown()
+
+
+def test_an_exact_version_this_tool_does_not_pin_is_checked_against_the_registry_integrity(monkeypatch, tmp_path,
+                                                                                           registry):
+    # vega-embed 7.3.0 as a version the tool does not pin: the registry's metadata says what it must hash to
+    good = vendor.tarball("vega-embed", "7.3.0")     # from the cache make setup filled (python -m nbjekyll.prefetch)
+    integrity = vendor.PINNED["vega-embed"]["7.3.0"]
+    monkeypatch.setitem(vendor.PINNED, "vega-embed", {v: i for v, i in vendor.PINNED["vega-embed"].items() if v != "7.3.0"})
     monkeypatch.setenv("NBJEKYLL_CACHE", str(tmp_path))
-    assert "7.2.0" not in vendor.PINNED["vega-embed"]
-    files = vendor.files_of(vendor.Script("vega-embed", "7.2.0", "build/vega-embed.min.js"))
-    assert json.loads(files["/assets/vendor/vega-embed-7.2.0/package.json"])["version"] == "7.2.0"
-    assert (tmp_path / "npm/vega-embed-7.2.0.tgz").is_file()
+    registry.files = {"/vega-embed/7.3.0": json.dumps({"dist": {"integrity": integrity}}).encode(),
+                      "/vega-embed/-/vega-embed-7.3.0.tgz": good}
+    files = vendor.files_of(vendor.Script("vega-embed", "7.3.0", "build/vega-embed.min.js"))
+    assert json.loads(files["/assets/vendor/vega-embed-7.3.0/package.json"])["version"] == "7.3.0"
+    assert (tmp_path / "npm/vega-embed-7.3.0.tgz").read_bytes() == good
+    # metadata that names another hash: the same bytes are refused
+    (tmp_path / "npm/vega-embed-7.3.0.tgz").unlink()
+    other = vendor.PINNED["vega-embed"]["6.29.0"]
+    registry.files["/vega-embed/7.3.0"] = json.dumps({"dist": {"integrity": other}}).encode()
+    with pytest.raises(vendor.BuildError) as error:
+        vendor.files_of(vendor.Script("vega-embed", "7.3.0", "build/vega-embed.min.js"))
+    assert str(error.value) == (f"vega-embed@7.3.0 from the npm registry does not match its integrity {other}; "
+                                "refusing to publish it")
+    assert not (tmp_path / "npm/vega-embed-7.3.0.tgz").exists()
 
 
 def vendor_digest() -> str:
@@ -164,37 +205,20 @@ def test_an_unreachable_registry_fails_the_post_with_the_package_and_keeps_the_o
     assert not (site.root / "_posts/2021-01-01-plotly.md").exists()
 
 
-class _Tampering(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (the standard library's name)
-        body = b"not the package"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_a_tarball_that_does_not_match_its_integrity_is_refused_and_a_damaged_cache_is_fetched_again(
-        monkeypatch, tmp_path):
-    good = vendor.tarball("vega-embed", "7.3.0")  # from the user's cache, or the registry once
+        monkeypatch, tmp_path, registry):
+    good = vendor.tarball("vega-embed", "7.3.0")  # from the cache make setup filled (python -m nbjekyll.prefetch)
     monkeypatch.setenv("NBJEKYLL_CACHE", str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Tampering)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        cached = tmp_path / "npm" / "vega-embed-7.3.0.tgz"
-        cached.parent.mkdir(parents=True)
-        cached.write_bytes(good[:-10] + b"0123456789")  # damaged on disk
-        monkeypatch.setattr(vendor, "REGISTRY", f"http://127.0.0.1:{server.server_address[1]}")
-        with pytest.raises(vendor.BuildError) as error:
-            vendor.tarball("vega-embed", "7.3.0")
-        assert str(error.value).startswith("vega-embed@7.3.0 from the npm registry does not match its integrity "
-                                           "sha512-wQ8s5GaS")
-        monkeypatch.setattr(vendor, "REGISTRY", "https://registry.npmjs.org")
-        assert vendor.tarball("vega-embed", "7.3.0") == good and cached.read_bytes() == good
-    finally:
-        server.shutdown()
+    cached = tmp_path / "npm" / "vega-embed-7.3.0.tgz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(good[:-10] + b"0123456789")  # damaged on disk
+    registry.files = {"/vega-embed/-/vega-embed-7.3.0.tgz": b"not the package"}
+    with pytest.raises(vendor.BuildError) as error:
+        vendor.tarball("vega-embed", "7.3.0")
+    assert str(error.value).startswith("vega-embed@7.3.0 from the npm registry does not match its integrity "
+                                       "sha512-wQ8s5GaS")
+    registry.files = {"/vega-embed/-/vega-embed-7.3.0.tgz": good}
+    assert vendor.tarball("vega-embed", "7.3.0") == good and cached.read_bytes() == good
 
 
 @pytest.mark.parametrize("wanted, version", [("6", "6.4.0"), ("5", "5.33.0"), ("^6.4.0", "6.4.0"), ("6.4.0", "6.4.0"),

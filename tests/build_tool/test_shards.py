@@ -1,8 +1,11 @@
 """Sharded builds: N clones each execute a part and bundle it; a merge writes the site one machine would."""
+import contextlib
+import io
 import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -23,9 +26,7 @@ def git(cwd, *args):
     return subprocess.run(["git", *args], cwd=cwd, env=GIT, check=True, capture_output=True, text=True).stdout
 
 
-@pytest.fixture
-def repo(tmp_path):
-    root = tmp_path / "origin"
+def make_origin(root):
     (root / "notebooks").mkdir(parents=True)
     (root / "_config.yml").write_text(CONFIG)
     (root / ".gitignore").write_text("_build/\n")
@@ -35,6 +36,12 @@ def repo(tmp_path):
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "site")
     return root
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A site of its own, for a test that changes it."""
+    return make_origin(tmp_path / "origin")
 
 
 def clone(repo, path):
@@ -64,26 +71,43 @@ def published(root):
     return files
 
 
-@pytest.fixture
-def bundles(repo, tmp_path, capsys):
-    """Two shards, each in its own clone, as two CI runners would run them."""
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory):
+    """A site and its two shards' bundles, each shard in its own clone as two CI runners would run them;
+    built once for the tests that only read them."""
+    base = tmp_path_factory.mktemp("sharded")
+    origin = make_origin(base / "origin")
     paths = []
     for index in (1, 2):
-        shard = clone(repo, tmp_path / f"shard{index}")
-        bundle = tmp_path / "artifacts" / f"bundle-{index}.json"
-        code, out, err = build(capsys, shard, "--shard", f"{index}/2", "--bundle", str(bundle), "--jobs", "2")
-        assert code == 0, err
-        assert f"shard {index}/2: " in out and f"written to {bundle}" in out
+        shard = clone(origin, base / f"shard{index}")
+        bundle = base / "artifacts" / f"bundle-{index}.json"
+        with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()) as err:
+            code = main(["--site", str(shard), "--shard", f"{index}/2", "--bundle", str(bundle), "--jobs", "2"])
+        assert code == 0, err.getvalue()
+        assert f"shard {index}/2: " in out.getvalue() and f"written to {bundle}" in out.getvalue()
         assert not (shard / "_posts").exists() and not (shard / "img").exists()  # a shard writes no post
         paths.append(bundle)
-    return paths
+    return origin, paths
 
 
-def test_merged_shards_are_byte_identical_to_one_machine(repo, bundles, tmp_path, capsys):
-    single = clone(repo, tmp_path / "single")
+@pytest.fixture
+def origin(sharded):
+    """The site the bundles were made from (at the commit they record); tests change only its clones."""
+    return sharded[0]
+
+
+@pytest.fixture
+def bundles(sharded, tmp_path):
+    """Copies of the two bundles, which a test may alter."""
+    (tmp_path / "artifacts").mkdir()
+    return [Path(shutil.copy(path, tmp_path / "artifacts" / path.name)) for path in sharded[1]]
+
+
+def test_merged_shards_are_byte_identical_to_one_machine(origin, bundles, tmp_path, capsys):
+    single = clone(origin, tmp_path / "single")
     code, _, err = build(capsys, single, "--jobs", "2")
     assert code == 0, err
-    merged = clone(repo, tmp_path / "merged")
+    merged = clone(origin, tmp_path / "merged")
     code, out, err = build(capsys, merged, "--merge", *map(str, bundles))
     assert code == 0, err
     assert "merged 2 bundles: 5 runs" in out
@@ -96,7 +120,7 @@ def test_merged_shards_are_byte_identical_to_one_machine(repo, bundles, tmp_path
     assert code == 0 and out.count(": up to date") == 5
 
 
-def test_each_notebook_is_in_exactly_one_shard_and_the_split_is_the_same_everywhere(repo, bundles):
+def test_each_notebook_is_in_exactly_one_shard_and_the_split_is_the_same_everywhere(origin, bundles):
     parts = [json.loads(b.read_text()) for b in bundles]
     assert parts[0]["assignment"] == parts[1]["assignment"]
     ran = [set(p["entries"]) for p in parts]
@@ -126,13 +150,13 @@ def test_split_follows_the_last_run_times(repo, capsys):
                                     "  notebooks/2020-01-01-title-from-heading.ipynb (kernel python3, last run 100.0 s)"]
 
 
-def test_merge_refuses_bundles_of_another_commit(repo, bundles, tmp_path, capsys):
-    later = clone(repo, tmp_path / "later")
+def test_merge_refuses_bundles_of_another_commit(origin, bundles, tmp_path, capsys):
+    later = clone(origin, tmp_path / "later")
     (later / "README.md").write_text("a change\n")
     git(later, "add", "README.md")
     git(later, "commit", "-q", "-m", "later")
     head = git(later, "rev-parse", "HEAD").strip()
-    made = git(repo, "rev-parse", "HEAD").strip()
+    made = git(origin, "rev-parse", "HEAD").strip()
     code, _, err = build(capsys, later, "--merge", *map(str, bundles))
     assert code == 1
     assert err.startswith("cannot merge these bundles:\n")
@@ -140,22 +164,22 @@ def test_merge_refuses_bundles_of_another_commit(repo, bundles, tmp_path, capsys
     assert not (later / "_posts").exists()
 
 
-def test_merge_refuses_a_missing_shard(repo, bundles, tmp_path, capsys):
-    merged = clone(repo, tmp_path / "merged")
+def test_merge_refuses_a_missing_shard(origin, bundles, tmp_path, capsys):
+    merged = clone(origin, tmp_path / "merged")
     code, _, err = build(capsys, merged, "--merge", str(bundles[0]))
     assert code == 1
     assert err == "cannot merge these bundles:\n  no bundle for shard 2/2 (got 1 of 2)\n"
     assert not (merged / "_posts").exists()
 
 
-def test_merge_refuses_shards_whose_runs_disagree(repo, bundles, tmp_path, capsys):
+def test_merge_refuses_shards_whose_runs_disagree(origin, bundles, tmp_path, capsys):
     first, second = (json.loads(b.read_text()) for b in bundles)
     rel, entry = sorted(first["entries"].items())[0]
     entry = json.loads(json.dumps(entry))
     entry["executed"] = entry["executed"].replace('"execution_count": 1', '"execution_count": 7')
     second["entries"][rel] = entry
     bundles[1].write_text(json.dumps(second))
-    merged = clone(repo, tmp_path / "merged")
+    merged = clone(origin, tmp_path / "merged")
     code, _, err = build(capsys, merged, "--merge", *map(str, bundles))
     assert code == 1
     assert f"  {bundles[1]} and {bundles[0]} both hold a run of {rel}, and the runs differ\n" in err

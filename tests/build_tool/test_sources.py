@@ -19,8 +19,14 @@ def plain(value):
 def test_the_light_reader_agrees_with_nbformat(path):
     try:
         data = json.loads(path.read_bytes())
-    except ValueError:
-        pytest.skip("not JSON: nbformat reads it and reports the error")
+    except ValueError:  # not JSON: the light reader has nothing to read; nbformat and the tool refuse it alike
+        from nbjekyll.errors import NotebookError
+        from nbjekyll.notebook_file import read_with_nbformat
+        with pytest.raises(nbformat.reader.NotJSONError):
+            nbformat.read(path, as_version=4)
+        with pytest.raises(NotebookError, match=r"^x\.ipynb: not a valid notebook: the file is not JSON \("):
+            read_with_nbformat(path, "x.ipynb")
+        return
     light = as_read_by_nbformat(data)
     try:
         with open(path, encoding="utf-8") as handle:

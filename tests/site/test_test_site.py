@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from sitecheck import TEST_BASEURL, check_post, jekyll_build, notebook_link_hrefs, tab_state
 
@@ -231,7 +232,8 @@ def test_interactive_outputs_are_drawn_from_the_site_and_respond(test_site, new_
     assert page.locator(".widget-readout").inner_text() == "7"
     page.locator(".widget-slider .noUi-handle, .widget-slider [role=slider]").first.focus()
     page.keyboard.press("ArrowRight")
-    assert page.locator(".widget-readout").inner_text() == "8"  # the widget runs in the page, no kernel needed
+    # the widget runs in the page, no kernel needed; its view updates asynchronously: wait for the new value
+    expect(page.locator(".widget-readout")).to_have_text("8")
     tab.assert_clean()
 
 
