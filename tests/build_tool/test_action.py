@@ -166,20 +166,21 @@ def test_kit_workflow_write_rewrites_only_the_uses_line(monkeypatch):
 class Runner:
     """Runs the action's run: steps in order as GitHub's runner does (composite action, bash)."""
 
-    def __init__(self, tmp: Path, workspace: Path, inputs: dict[str, str]):
+    def __init__(self, tmp: Path, workspace: Path, inputs: dict[str, str], runner_temp: Path | None = None):
         self.tmp, self.workspace = tmp, workspace
+        runner_temp = runner_temp or tmp / "runner-temp"
         declared = action()["inputs"]
         unknown = set(inputs) - set(declared)
         assert not unknown, f"no such inputs: {unknown}"
         self.inputs = {name: str(spec.get("default", "")) for name, spec in declared.items()} | inputs
         self.outputs: dict[str, dict[str, str]] = {}
-        for folder in ("home", "runner-temp"):
-            (tmp / folder).mkdir(parents=True, exist_ok=True)
+        for folder in (tmp / "home", runner_temp):
+            folder.mkdir(parents=True, exist_ok=True)
         python_bin = str(Path(sys.executable).parent)  # what setup-python would have put on PATH
         self.env = {
             "PATH": os.pathsep.join([python_bin, "/usr/local/bin", "/usr/bin", "/bin"]),
             "HOME": str(tmp / "home"), "LANG": "C.UTF-8", "CI": "true", "GITHUB_ACTIONS": "true",
-            "RUNNER_TEMP": str(tmp / "runner-temp"), "GITHUB_WORKSPACE": str(workspace),
+            "RUNNER_TEMP": str(runner_temp), "GITHUB_WORKSPACE": str(workspace),
             "GITHUB_ACTION_PATH": str(ROOT),
             # no network: pip installs from the wheelhouse only
             "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse()), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -267,19 +268,22 @@ def test_the_action_builds_a_blog_into_a_searchable_site(tmp_path):
 
 
 def test_a_shard_writes_its_bundle_and_a_merge_makes_the_posts(tmp_path):
-    """shard K/N in N jobs, then merge in one: the inputs this repository's workflow uses."""
+    """shard K/N in N jobs, then merge in one: the inputs this repository's workflow uses. (The three
+    runs share one RUNNER_TEMP, so the virtual environment is made once and updated twice.)"""
     workspace = blog(tmp_path / "repo")
     shutil.copy(NOTEBOOKS / "title_from_heading.ipynb", workspace / "notebooks" / "2021-01-02-second.ipynb")
     shards = []
     for k in (1, 2):
-        runner = Runner(tmp_path / f"shard{k}", workspace, {"shard": f"{k}/2", "force": "true", "jekyll": "true"})
+        runner = Runner(tmp_path / f"shard{k}", workspace, {"shard": f"{k}/2", "force": "true", "jekyll": "true"},
+                        runner_temp=tmp_path / "runner-temp")
         assert runner.run() is None, "\n".join(runner.log)
         log = "\n".join(runner.log)
         assert "a shard writes no posts" in log and "apt: already installed" not in log  # no Jekyll for a shard
         shards.append(runner.action_outputs()["bundle"])
         assert not (workspace / "_posts").exists()
     assert shards == ["nbjekyll-bundles/shard-1.json", "nbjekyll-bundles/shard-2.json"]
-    runner = Runner(tmp_path / "merge", workspace, {"merge": "nbjekyll-bundles/*.json"})
+    runner = Runner(tmp_path / "merge", workspace, {"merge": "nbjekyll-bundles/*.json"},
+                    runner_temp=tmp_path / "runner-temp")
     assert runner.run() is None, "\n".join(runner.log)
     assert "merged 2 bundles: 2 runs" in "\n".join(runner.log)
     assert sorted(p.name for p in (workspace / "_posts").iterdir()) == ["2021-01-01-first.md", "2021-01-02-second.md"]
