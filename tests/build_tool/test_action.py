@@ -94,7 +94,7 @@ def test_actionlint_catches_an_input_the_action_does_not_have(tmp_path):
     shutil.copy(ACTION, tmp_path / "action.yml")
     bad = tmp_path / ".github" / "workflows" / "site.yml"
     bad.parent.mkdir(parents=True)
-    bad.write_text(SITE_WORKFLOW.read_text(encoding="utf-8").replace("merge: artifacts/", "merj: artifacts/"),
+    bad.write_text(SITE_WORKFLOW.read_text(encoding="utf-8").replace("merge: ${{", "merj: ${{"),
                    encoding="utf-8")
     done = subprocess.run([tool("actionlint"), "-no-color", str(bad)], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 1 and 'input "merj" is not defined in action "nbjekyll"' in done.stdout, done.stdout
