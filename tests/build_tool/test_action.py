@@ -24,11 +24,11 @@ import yaml
 
 from buildsite import NOTEBOOKS, ROOT
 from nbjekyll import kit_workflow
+from offline import offline_pip, tool
 
 ACTION = ROOT / "action.yml"
 SITE_WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
 KIT_WORKFLOW = ROOT / "nbjekyll" / "kit" / kit_workflow.WORKFLOW
-WHEELHOUSE = Path(os.environ.get("WHEELHOUSE", Path.home() / ".cache" / "nbjekyll" / "wheelhouse"))
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 SERIOUS = ("Medium", "High")
 
@@ -39,21 +39,6 @@ def action() -> dict:
 
 def run_steps() -> list[dict]:
     return [step for step in action()["runs"]["steps"] if "run" in step]
-
-
-def tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed: run make setup (pip install -r requirements.txt; "
-                    "apt-get install shellcheck)")
-    return found
-
-
-def wheelhouse() -> Path:
-    if not any(WHEELHOUSE.glob("hatchling-*.whl")) or not any(WHEELHOUSE.glob("nbformat-*.whl")):
-        pytest.fail(f"no wheelhouse at {WHEELHOUSE} (the tool's dependencies as wheels, for installs "
-                    "without the network): run make setup")
-    return WHEELHOUSE
 
 
 # --- lint -------------------------------------------------------------------------------------------
@@ -182,8 +167,7 @@ class Runner:
             "HOME": str(tmp / "home"), "LANG": "C.UTF-8", "CI": "true", "GITHUB_ACTIONS": "true",
             "RUNNER_TEMP": str(runner_temp), "GITHUB_WORKSPACE": str(workspace),
             "GITHUB_ACTION_PATH": str(ROOT),
-            # no network: pip installs from the wheelhouse only
-            "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse()), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            **offline_pip(),  # no network: pip installs from the wheelhouse only
         }
         self.log: list[str] = []
 

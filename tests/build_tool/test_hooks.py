@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 import yaml
 
 from buildsite import NOTEBOOKS, ROOT
-from test_action import tool, wheelhouse
+from offline import offline_pip, tool
 
 NOTEBOOK = "notebooks/2021-01-01-first.ipynb"
 POST = "_posts/2021-01-01-first.md"
@@ -63,9 +62,7 @@ def hook_repository(tmp_path_factory) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def pre_commit_env(tmp_path_factory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("pre-commit-home")
-    return {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never",
-            "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse()), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "VIRTUALENV_NO_PERIODIC_UPDATE": "1"}
+    return {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", **offline_pip()}
 
 
 class Blog:
