@@ -26,7 +26,7 @@ ACTION_REPOSITORY = "nbjekyll/nbjekyll"
 # The commit of ACTION_REPOSITORY whose action.yml the written workflow runs: a commit of this
 # repository's history that holds action.yml with every input the workflow passes (the tests check
 # both in the local git history), and the release it is part of.
-ACTION_COMMIT = "a09c7033ee78f252845f110d4f108991062fbbb8"
+ACTION_COMMIT = "11b6af7d6e85a073e40fb63f9e66ddb35af31160"
 ACTION_VERSION = "0.1.0"
 
 WORKFLOW = "workflow.yml"  # in the package's kit/ folder
