@@ -1,6 +1,7 @@
 # Local preview and checks of the notebook blog.
-#   make setup   install Jekyll, Chromium, OpenMPI (apt, only what is missing), the Python requirements,
-#                and the kernels the site declares (the CNTK post's Python 3.6 kernel; reused when current)
+#   make setup   install Jekyll, Chromium, OpenMPI, shellcheck (apt, only what is missing), the Python
+#                requirements, the kernels the site declares (the CNTK post's Python 3.6 kernel; reused
+#                when current), and the wheels the offline install tests need (WHEELHOUSE)
 #   make build   execute the notebooks that changed into _posts/ + img/, then jekyll build into _site/
 #                and Pagefind's search index into _site/pagefind/
 #   make rebuild the same, executing every notebook again (python build.py --force)
@@ -20,16 +21,21 @@ PORT    ?= 4000
 SITE    ?= _site
 PYTEST_ARGS ?=
 BUILD   ?= $(PYTHON) build.py
-# The wheels the tool's own dependencies (pyproject.toml) need, so that the tests install the tool into a
-# fresh virtual environment without the network (tests/build_tool/test_package.py)
-WHEELHOUSE ?= $(HOME)/.cache/nbjekyll/wheelhouse
 # setup may create .venv itself, after PYTHON was decided
 SETUP_PYTHON = $(if $(filter 1,$(EXTERNALLY_MANAGED)),$(VENV)/bin/python,$(PYTHON))
+# Wheels of the tool's dependencies (pyproject.toml's project.dependencies), of its build backend
+# (build-system.requires) and of Pagefind (action.yml's pagefind input): the action and pre-commit tests
+# install the tool into fresh virtual environments from here, with no network (pip --no-index), and so does
+# tests/build_tool/test_package.py (the wheel, in a fresh environment).
+WHEELHOUSE ?= $(HOME)/.cache/nbjekyll/wheelhouse
+OFFLINE_WHEELS = $(SETUP_PYTHON) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); \
+                 print(*p["build-system"]["requires"], *p["project"]["dependencies"])'
 
-# The same packages CI installs (.github/workflows/site.yml); libopenmpi3 is for the CNTK kernel
-# (nbjekyll.kernels.cntk-py36.system_packages in _config.yml).
+# The same packages CI installs (.github/workflows/site.yml and action.yml); libopenmpi3 is for the CNTK
+# kernel (nbjekyll.kernels.cntk-py36.system_packages in _config.yml); shellcheck lets actionlint check the
+# run: scripts of action.yml and the workflows (tests/build_tool/test_action.py).
 APT_PACKAGES := jekyll jekyll-theme-minima ruby-jekyll-feed ruby-jekyll-seo-tag ruby-jekyll-sitemap \
-                ruby-kramdown-parser-gfm ruby-rouge chromium libopenmpi3 $(if $(filter 1,$(EXTERNALLY_MANAGED)),python3-venv python3-pip)
+                ruby-kramdown-parser-gfm ruby-rouge chromium libopenmpi3 shellcheck $(if $(filter 1,$(EXTERNALLY_MANAGED)),python3-venv python3-pip)
 # unshare and ip: .ci/run runs the tests with the network cut off (a namespace with only loopback up)
 APT_PACKAGES += util-linux iproute2
 
@@ -52,7 +58,8 @@ setup:
 	  echo "python3 is externally managed: creating $(VENV)"; python3 -m venv $(VENV); \
 	fi
 	$(SETUP_PYTHON) -m pip install -r requirements.txt
-	$(SETUP_PYTHON) -m pip download --quiet --dest $(WHEELHOUSE) $$($(SETUP_PYTHON) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')
+	$(SETUP_PYTHON) -m pip download --quiet --dest $(WHEELHOUSE) $$($(OFFLINE_WHEELS)) \
+	  "$$(grep -o '^pagefind\[bin\]==[^ ]*' requirements-site.txt)"
 	$(SETUP_PYTHON) build.py --setup-kernels
 # the npm libraries the tool pins, into its per-user cache: builds and tests need no network afterwards
 	$(SETUP_PYTHON) -m nbjekyll.prefetch

@@ -1,4 +1,5 @@
-"""The GitHub workflow passes the security linter zizmor (offline), and does what the local build does."""
+"""The GitHub workflow passes the security linter zizmor (offline), and does what the local build does
+(through the action, action.yml: tests/build_tool/test_action.py runs its steps)."""
 import json
 import shutil
 import subprocess
@@ -22,20 +23,69 @@ def test_zizmor_finds_nothing_of_medium_severity_or_higher():
     assert serious == [], done.stdout
 
 
-def _runs(job: str) -> list[str]:
-    return [step.get("run", "") for step in yaml.safe_load(WORKFLOWS[0].read_text())["jobs"][job]["steps"]]
+def _steps(job: str) -> list[dict]:
+    return yaml.safe_load(WORKFLOWS[0].read_text())["jobs"][job]["steps"]
+
+
+def _action(job: str) -> dict:
+    """The inputs the job gives this repository's action (action.yml, run as ./)."""
+    (step,) = [s for s in _steps(job) if s.get("uses") == "./"]
+    return step["with"]
+
+
+def _action_commands(inputs: dict) -> list[str]:
+    """The commands action.yml runs for those inputs (tests/build_tool/test_action.py runs them for real)."""
+    site = ["--site", inputs.get("site", ".")]
+    strict = [] if inputs.get("strict", "true") == "false" else ["--strict"]
+    force = ["--force"] if inputs.get("force") == "true" else []
+    install = ["pip install <action> " + " ".join(f"-r {f}" for f in inputs.get("requirements", "").split())]
+    if inputs.get("shard"):
+        return install + [" ".join(["nbjekyll setup-kernels", *site, "--shard", inputs["shard"], *force, *strict]),
+                          " ".join(["nbjekyll shard", inputs["shard"], "--bundle", inputs["bundle"], *site, *strict,
+                                    *force])]
+    main = (["nbjekyll merge", inputs["merge"], *site, *strict] if inputs.get("merge")
+            else ["nbjekyll build", *site, *strict, *force])
+    return install + [" ".join(["nbjekyll setup-kernels", *site, *force, *strict]), " ".join(main),
+                      " ".join(["nbjekyll check", *site])] + \
+        (["jekyll build"] if inputs.get("jekyll", "true") == "true" else []) + \
+        (["python -m pagefind --site _site"] if inputs.get("pagefind") == "true" else [])
 
 
 def test_the_workflow_runs_the_local_build_steps():
-    """The shards execute everything (as make rebuild does), the build job merges, sets up the kernels
-    and tests."""
-    execute, build = _runs("execute"), _runs("build")
-    for command in ("pip install -r requirements.txt", 'python build.py --force --setup-kernels --shard "$SHARD/$SHARDS"',
-                    'python build.py --force --shard "$SHARD/$SHARDS" --bundle "bundles/shard-$SHARD.json"'):
-        assert any(command in run for run in execute), command
-    for command in ("pip install -r requirements.txt", "python build.py --setup-kernels",
-                    "python build.py --merge artifacts/bundles/*.json", "python -m pytest"):
-        assert any(command in run for run in build), command
+    """The shards execute everything (as make rebuild does) with the kernels each needs; the build job
+    merges their runs (setting up the kernels), checks, builds the site and its search index, and tests."""
+    execute, build = _action("execute"), _action("build")
+    assert _action_commands(execute) == [
+        "pip install <action> -r requirements.txt",
+        "nbjekyll setup-kernels --site . --shard ${{ matrix.shard }}/${{ env.SHARDS }} --force --strict",
+        "nbjekyll shard ${{ matrix.shard }}/${{ env.SHARDS }} --bundle bundles/shard-${{ matrix.shard }}.json "
+        "--site . --strict --force"]
+    assert _action_commands(build) == [
+        "pip install <action> -r requirements.txt",
+        "nbjekyll setup-kernels --site . --strict",
+        "nbjekyll merge ${{ runner.temp }}/artifacts/bundles/*.json --site . --strict",
+        "nbjekyll check --site .",
+        "jekyll build",
+        "python -m pagefind --site _site"]
+    assert execute["python-version"] == build["python-version"] == ""  # Debian's python3, as make setup uses
+    upload = next(s for s in _steps("execute") if s.get("name") == "Upload the shard's bundle")
+    assert "bundles/" in upload["with"]["path"] and execute["bundle"].startswith("bundles/")
+    download = next(s for s in _steps("build") if s.get("name") == "Bundles of every shard")
+    assert build["merge"] == f"{download['with']['path']}/bundles/*.json"
+    tests = next(s for s in _steps("build") if s.get("name") == "Test suite")
+    assert '"$PYTHON" -m pytest' in tests["run"] and tests["env"]["PYTHON"] == "${{ steps.site.outputs.python }}"
+    pages = next(s for s in _steps("build") if s.get("name") == "Upload the site for GitHub Pages")
+    assert pages["with"]["path"] == "${{ steps.site.outputs.site-path }}"
+
+
+def test_the_action_runs_what_the_workflow_test_expects():
+    """_action_commands above mirrors action.yml's scripts: each command it names is in them."""
+    scripts = "\n".join(step.get("run", "") for step in yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"])
+    for fragment in ('-m nbjekyll setup-kernels "${args[@]}"', '-m nbjekyll shard "$SHARD" --bundle "$bundle"',
+                     '-m nbjekyll merge "${bundles[@]}"', '-m nbjekyll build "${args[@]}"',
+                     '-m nbjekyll check "${args[@]}"', 'jekyll "${args[@]}"', '-m pagefind --site "$SITE_PATH"',
+                     'args+=(--strict)', 'args+=(--force)', 'args+=(--shard "$SHARD")', 'packages+=(-r "$file")'):
+        assert fragment in scripts, fragment
 
 
 def test_the_number_of_shards_is_one_setting():
