@@ -169,7 +169,7 @@ def test_consecutive_tab_cells_form_one_group(site):
     assert site.build().code == 0
     text = site.post("2021-01-01-tabs")
     assert text.count('<div class="tab-group" markdown="1">') == 2
-    assert text.count('<div class="tab-panel" data-tab="First" markdown="1">\n<p class="tab-title">First</p>') == 2
+    assert text.count('<div class="tab-panel" data-tab="First" markdown="1">\n<p class="tab-title"><strong>First</strong></p>') == 2
     first_group = text.split('<div class="tab-group"')[1]
     assert "first framework" in first_group and "second framework" in first_group
     check_golden("tabs.md", text)

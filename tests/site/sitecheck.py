@@ -267,7 +267,7 @@ def check_post(tab: Tab, post: Post) -> Path:
     if post.fm.get("math"):
         assert expected_math > 0
         src = page.get_attribute("#MathJax-script", "src")
-        assert src == site.baseurl + "/assets/mathjax/tex-chtml.js"
+        assert src == site.baseurl + "/assets/nbjekyll/mathjax/tex-chtml.js"
     text = page.evaluate(JS_TEXT_OUTSIDE_CODE)
     for raw in ("$$", "\\(", "\\["):
         assert raw not in text, f"untypeset maths {raw!r} in: …{text[max(0, text.find(raw) - 80):text.find(raw) + 80]}…"
