@@ -206,6 +206,8 @@ def init_site(target: Path, *, dry_run: bool = False, force: bool = False, upgra
             plan.write("index.md", (NEW_BLOG / "index.md").read_bytes(), Action.CREATED)
         if not (site / ".gitignore").exists():
             plan.write(".gitignore", (NEW_BLOG / "gitignore").read_bytes(), Action.CREATED)
+        if not (site / "favicon.ico").exists():  # browsers ask for it: a new blog answers without a 404
+            plan.write("favicon.ico", (NEW_BLOG / "favicon.ico").read_bytes(), Action.CREATED)
     else:
         plan.user_file(CONFIG, config_text, edited, "added " + " and ".join(_added_to_config(settings, notebooks_dir)))
 
