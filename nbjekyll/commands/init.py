@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--upgrade", action="store_true",
                         help="refresh the kit files an older nbjekyll installed, after upgrading the tool")
     parser.add_argument("--no-workflow", dest="workflow", action="store_false",
-                        help=f"do not write the CI workflow (.github/workflows/nbjekyll.yml)")
+                        help="do not write the CI workflow (.github/workflows/nbjekyll.yml)")
 
 
 def describe(item: FileReport, dry_run: bool) -> str:
