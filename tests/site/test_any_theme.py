@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sitecheck import HERE, REPO, Site, SiteServer, check_tab_groups, jekyll_build, math_in_html
+from sitecheck import (HERE, REPO, SCREENSHOTS, SHOT_FOLDERS, Site, SiteServer, check_tab_groups, jekyll_build,
+                       math_in_html)
 
 NOTEBOOK = HERE / "any_theme" / "2021-04-01-any-theme.ipynb"
 POST_PATH = "/2021/04/01/any-theme.html"
@@ -76,6 +77,14 @@ def images_loaded(page) -> list:
     return [src for src, complete, width in images if not (complete and width > 0)]
 
 
+def screenshot(tab) -> None:
+    """A full-page picture under tests/screenshots/<site name>/ (listed at the end of the run)."""
+    out = SCREENSHOTS / tab.site.name / "2021-04-01-any-theme.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tab.page.screenshot(path=str(out), full_page=True)
+    SHOT_FOLDERS.add(out.parent)
+
+
 def check_details(page) -> None:
     details = page.locator("details.hide-input")
     assert details.count() == 1
@@ -94,6 +103,7 @@ def test_in_a_blog_made_by_init_the_post_reads_as_in_this_one(kit_blog, new_tab)
     assert page.locator("mjx-merror").count() == 0
     assert page.locator("pre code span[class]").count() > 10            # rouge highlighted the code
     assert images_loaded(page) == []
+    screenshot(tab)
     check_tab_groups(page)                                             # a tab bar; choosing a tab works
     assert page.locator(".tab-bar [role=tab]").all_inner_texts() == ["PyTorch", "JAX"]
     assert page.locator(".copy-button").count() == 4                  # the kit's page.js ran
@@ -108,6 +118,7 @@ def test_in_a_blog_with_no_layouts_the_post_still_reads(bare_blog, new_tab):
     tab = new_tab(bare_blog)
     page = tab.open(bare_blog.baseurl + POST_PATH)
     text = page.evaluate(JS_VISIBLE_TEXT)
+    screenshot(tab)
     # maths as TeX, code highlighted, the figure, each tab under its label, the callout, the stamp
     assert "\\(e^{i\\pi} + 1 = 0\\)" in text and "\\[\\frac{\\partial L}{\\partial w}" in text
     assert page.locator("pre code span[class]").count() > 10

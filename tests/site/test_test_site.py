@@ -276,3 +276,11 @@ def test_interactive_outputs_pass_axe_at_phone_and_desktop_width(test_site, new_
             found[width] = bad
         tab.assert_clean()
     assert found == {}, "\n".join(f"{k}px: {v}" for k, v in found.items())
+
+
+def test_each_post_shows_its_stamp_once(test_site):
+    """The stamp is in each post (Liquid, for any theme); this site's layout adds none of its own then."""
+    for post in test_site.posts:
+        html = post.html.read_text(encoding="utf-8")
+        assert html.count('<aside class="provenance"') == 1, post.slug
+        assert "Every output above came from executing" in html
