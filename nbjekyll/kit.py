@@ -389,9 +389,13 @@ def _hook(plan: _Plan, settings: dict) -> None:
             plan.report(layouts[0].relative_to(site).as_posix(), Action.ADD_LINE, "add this line before </head>",
                         HOOK_LINE)
         else:
-            where = f"the theme {theme!r}" if isinstance(theme, str) else "no theme"
-            plan.report(HEAD, Action.ADD_LINE, f"{where} has no head.html init can find: copy your theme's "
-                        "_includes/head.html here and add this line before </head>", HOOK_LINE)
+            if isinstance(theme, str):
+                note = (f"the theme {theme}'s head.html was not found (is the theme installed?): copy it here "
+                        "and add this line before </head>")
+            else:
+                note = ("no theme and no layout with a <head>: add this line inside the <head> of the layout "
+                        "your pages use")
+            plan.report(HEAD, Action.ADD_LINE, note, HOOK_LINE)
 
 
 def _custom_head(plan: _Plan) -> None:

@@ -180,6 +180,27 @@ def test_a_layout_with_its_own_head_is_named_in_the_line_to_add(tmp_path):
     assert [(f.path, f.action, f.line) for f in report.to_do] == [("_layouts/default.html", Action.ADD_LINE, HOOK_LINE)]
 
 
+def test_a_blog_with_no_theme_and_no_layouts_is_told_where_the_line_goes(tmp_path):
+    blog = tmp_path / "blog"
+    blog.mkdir()
+    (blog / "_config.yml").write_text("title: bare\n")
+    report = init_site(blog)
+    assert [(f.path, f.action, f.note, f.line) for f in report.to_do] == [
+        ("_includes/head.html", Action.ADD_LINE, "no theme and no layout with a <head>: add this line inside the "
+                                                 "<head> of the layout your pages use", HOOK_LINE)]
+    assert not (blog / "_includes/head.html").exists()
+
+
+def test_a_theme_that_is_not_installed_is_named(tmp_path):
+    blog = tmp_path / "blog"
+    blog.mkdir()
+    (blog / "_config.yml").write_text("theme: jekyll-theme-not-installed-here\n")
+    report = init_site(blog)
+    assert [(f.path, f.note) for f in report.to_do] == [
+        ("_includes/head.html", "the theme jekyll-theme-not-installed-here's head.html was not found (is the theme "
+                                "installed?): copy it here and add this line before </head>")]
+
+
 def test_second_run_changes_nothing(tmp_path, capsys):
     blog = minima_blog(tmp_path / "blog")
     init_site(blog)
