@@ -258,7 +258,12 @@ def _parse_config(text: str) -> dict:
 def _notebooks_dir(site: Path, settings: dict) -> str:
     section = settings.get("nbjekyll")
     if isinstance(section, dict) and isinstance(section.get("notebooks_dir"), str):
-        return section["notebooks_dir"].strip("/")
+        value = section["notebooks_dir"]
+        path = PurePosixPath(value)
+        if path.is_absolute() or ".." in path.parts or not value.strip("/. "):
+            raise InitError(f"{CONFIG}: nbjekyll.notebooks_dir must be a folder inside the blog, got {value!r}; "
+                            "fix it and run nbjekyll init again")
+        return value.strip("/")
     if (site / FASTPAGES_NOTEBOOKS).is_dir():
         return FASTPAGES_NOTEBOOKS
     return DEFAULT_NOTEBOOKS

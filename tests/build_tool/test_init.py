@@ -315,6 +315,17 @@ def test_invalid_config_is_refused_with_its_line(tmp_path):
     assert sorted(p.name for p in blog.iterdir()) == ["_config.yml"]
 
 
+def test_a_notebooks_folder_outside_the_blog_is_refused(tmp_path):
+    blog = tmp_path / "blog"
+    blog.mkdir()
+    (blog / "_config.yml").write_text("nbjekyll:\n  notebooks_dir: ../elsewhere\n")
+    with pytest.raises(InitError) as caught:
+        init_site(blog)
+    assert str(caught.value) == ("_config.yml: nbjekyll.notebooks_dir must be a folder inside the blog, got "
+                                 "'../elsewhere'; fix it and run nbjekyll init again")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blog"]
+
+
 def test_this_repository_has_the_current_kit_installed():
     """The site's copy of the kit (committed like _posts/) is what `nbjekyll init --upgrade` installs."""
     report = init_site(REPO, dry_run=True, workflow=False)
