@@ -1,8 +1,8 @@
 """The command line: parse arguments, run one command, turn project errors into exit statuses.
 
-``nbjekyll`` (the console script) and ``python -m nbjekyll`` take a subcommand: ``build`` (the
-default job), ``check``, ``explain``, ``strip``, ``watch``, ``setup-kernels``, ``shard``, ``merge``
-and ``init``; each lives in :mod:`nbjekyll.commands`. This repository's ``build.py`` keeps the
+``nbjekyll`` (the console script) and ``python -m nbjekyll`` take a subcommand: ``init`` (bring the
+tool into a blog), ``build``, ``check``, ``explain``, ``strip``, ``watch``, ``setup-kernels``, ``shard``, ``merge``;
+each lives in :mod:`nbjekyll.commands`. This repository's ``build.py`` keeps the
 flags it always had (``--check``, ``--strip``, ``--shard K/N --bundle PATH``, …): :func:`main`
 reads them and runs the same commands. Either way, hints name the command as the person typed it.
 
@@ -27,7 +27,7 @@ from .hints import Invocation
 from .selection import select_notebooks
 
 # name -> the module of nbjekyll.commands that declares its arguments and runs it
-SUBCOMMANDS = {"build": "build", "check": "check", "explain": "explain", "strip": "strip", "watch": "watch",
+SUBCOMMANDS = {"init": "init", "build": "build", "check": "check", "explain": "explain", "strip": "strip", "watch": "watch",
                "setup-kernels": "setup_kernels", "shard": "shard", "merge": "merge"}
 SITELESS = {"init"}  # commands that make a site, rather than read one
 

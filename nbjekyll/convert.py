@@ -28,6 +28,9 @@ LINKED_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 RAW_CELL_FORMATS = {None, "", "text/markdown", "text/html", "markdown", "html"}
 
 TEMPLATES = Path(__file__).with_name("templates")
+# The provenance stamp, Liquid appended to every post as it is: Jekyll renders it from the post's
+# front matter and _data/provenance/<slug>.yml, so it shows in any theme and the post's bytes carry no time.
+STAMP = TEMPLATES / "provenance.liquid"
 
 
 def fence_for(text: str) -> str:
@@ -216,8 +219,9 @@ class _Converter:
             items.insert(0, {"kind": "markdown", "text": "* Contents\n{:toc}"})
         body = _environment.get_template("post.md.j2").render(items=items)
         if self.interactive.scripts:
-            body = self.interactive.stable(body.strip("\n") + "\n\n" + self.interactive.page_html(self.images.url, self.config.vendor_dir))
-        body = self.liquid.protect(body.strip("\n"))
+            body = self.interactive.stable(body.strip("\n") + "\n\n"
+                                           + self.interactive.page_html(self.images.url, self.config.vendor_dir))
+        body = self.liquid.protect(body.strip("\n")) + "\n\n" + STAMP.read_text(encoding="utf-8").strip("\n")
         return Post(name=self.source.post_name, slug=self.source.slug, front_matter=self.front_matter(),
                     body=body, images=dict(sorted(self.images.files.items())),
                     warnings=self.outputs.warnings + self.interactive.warnings, scripts=self.interactive.scripts)

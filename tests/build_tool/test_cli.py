@@ -159,7 +159,7 @@ def test_a_subcommand_usage_error_names_the_subcommand():
 def test_nbjekyll_without_a_command_says_which_there_are():
     done = subprocess.run([sys.executable, "-m", "nbjekyll"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2
-    assert done.stderr.endswith("error: python -m nbjekyll: give a command: build, check, explain, strip, watch, "
+    assert done.stderr.endswith("error: python -m nbjekyll: give a command: init, build, check, explain, strip, watch, "
                                 "setup-kernels, shard, merge (`python -m nbjekyll COMMAND --help` lists its options)\n")
 
 

@@ -6,7 +6,7 @@ from sitecheck import REPO, check_post
 
 POSTS = sorted(p.stem for p in (REPO / "_posts").glob("*.md"))
 NOT_PUBLISHED = ["notebooks", "tests", "nbjekyll", "docs", "_build", "build.py", "requirements.txt",
-                 "Makefile", "README.md", ".github", ".ci", ".gitignore", "assets/mathjax/README.md"]
+                 "Makefile", "README.md", ".github", ".ci", ".gitignore", ".nbjekyll-kit.json"]
 
 @pytest.mark.parametrize("stem", POSTS or [pytest.param(None, marks=pytest.mark.skip(
     reason="_posts/ has no posts yet: run `python build.py` (or `make build`) to make them"))])
@@ -30,6 +30,6 @@ def test_only_the_site_is_published(real_site):
     assert not leaked, f"published but should not be: {leaked}"
     assert not list(real_site.dest.rglob("*.ipynb"))
     assert (real_site.dest / "favicon.ico").is_file()
-    assert (real_site.dest / "assets/mathjax/tex-chtml.js").is_file()
+    assert (real_site.dest / "assets/nbjekyll/mathjax/tex-chtml.js").is_file()
     assert (real_site.dest / "assets/main.css").is_file()
-    assert (real_site.dest / "assets/js/tabs.js").is_file()
+    assert (real_site.dest / "assets/nbjekyll/tabs.js").is_file()

@@ -27,8 +27,8 @@ def test_maths_is_typeset_from_the_site(test_site, new_tab):
     # underscores and asterisks stayed maths: no <em> made of them
     assert page.locator(".post-content p em").count() == 0
     # the autoloaded \boldsymbol extension and the fonts came from the site's assets
-    local = [u for u in tab.requests if "/assets/mathjax/" in u]
-    assert any(u.endswith("/assets/mathjax/input/tex/extensions/boldsymbol.js") for u in local)
+    local = [u for u in tab.requests if "/assets/nbjekyll/mathjax/" in u]
+    assert any(u.endswith("/assets/nbjekyll/mathjax/input/tex/extensions/boldsymbol.js") for u in local)
     assert any(u.endswith(".woff") for u in local)
     # $$ \( \[ inside code and outputs are left alone
     assert "$$ \\( \\[ stay as typed" in page.locator(".output pre").nth(1).inner_text()
@@ -187,8 +187,8 @@ def test_nothing_but_the_site_is_published(test_site):
     assert published == {"2021", "about", "assets", "favicon.ico", "feed.xml", "img", "index.html",
                          "pagefind", "robots.txt", "search", "sitemap.xml"}
     assert not list(test_site.dest.rglob("*.ipynb"))
-    assert (test_site.dest / "assets/mathjax/tex-chtml.js").stat().st_size > 1_000_000
-    assert len(list((test_site.dest / "assets/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))) == 23
+    assert (test_site.dest / "assets/nbjekyll/mathjax/tex-chtml.js").stat().st_size > 1_000_000
+    assert len(list((test_site.dest / "assets/nbjekyll/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))) == 23
 
 
 def test_notebook_links_can_be_switched_off(test_site, tmp_path):
@@ -278,3 +278,11 @@ def test_interactive_outputs_pass_axe_at_phone_and_desktop_width(test_site, new_
             found[width] = bad
         tab.assert_clean()
     assert found == {}, "\n".join(f"{k}px: {v}" for k, v in found.items())
+
+
+def test_each_post_shows_its_stamp_once(test_site):
+    """The stamp is in each post (Liquid, for any theme); this site's layout adds none of its own then."""
+    for post in test_site.posts:
+        html = post.html.read_text(encoding="utf-8")
+        assert html.count('<aside class="provenance"') == 1, post.slug
+        assert "Every output above came from executing" in html

@@ -7,7 +7,7 @@
  */
 (function () {
   'use strict';
-  var KEY = 'notebook-blog.tab';
+  var KEY = 'nbjekyll.tab';
   var groups = Array.prototype.slice.call(document.querySelectorAll('.tab-group'));
   if (!groups.length) return;
 

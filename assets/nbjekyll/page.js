@@ -8,7 +8,7 @@
 (function () {
   'use strict';
   var live = document.createElement('span');
-  live.className = 'visually-hidden';
+  live.className = 'nbjekyll-visually-hidden';
   live.setAttribute('aria-live', 'polite');
   document.body.appendChild(live);
 

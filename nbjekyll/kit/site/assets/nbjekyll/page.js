@@ -1,0 +1,67 @@
+/* Reading aids for every page (no dependencies, nothing fetched).
+ *
+ * 1. A "Copy" button on each code cell of a post (not on outputs) that copies exactly the code,
+ *    says "Copied" for two seconds and announces it to screen readers.
+ * 2. A region that scrolls sideways (a code block, a wide table or equation) gets tabindex=0, so a
+ *    keyboard user can focus it and scroll it with the arrow keys.
+ */
+(function () {
+  'use strict';
+  var live = document.createElement('span');
+  live.className = 'nbjekyll-visually-hidden';
+  live.setAttribute('aria-live', 'polite');
+  document.body.appendChild(live);
+
+  function copy(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement('textarea');
+      area.value = text;
+      area.setAttribute('readonly', '');
+      area.style.position = 'fixed'; area.style.opacity = '0';
+      document.body.appendChild(area);
+      area.select();
+      var ok = document.execCommand('copy');
+      document.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error('copy refused')); }
+    });
+  }
+
+  document.querySelectorAll('.post-content div.highlighter-rouge:not(.output)').forEach(function (block) {
+    var code = block.querySelector('pre code');
+    if (!code) return;
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'copy-button';
+    button.textContent = 'Copy';
+    button.setAttribute('aria-label', 'Copy the code');
+    var timer = null;
+    button.addEventListener('click', function () {
+      copy(code.textContent.replace(/\n$/, '')).then(function () {
+        button.textContent = 'Copied'; button.classList.add('copied'); live.textContent = 'Code copied';
+      }, function () {
+        button.textContent = 'Press Ctrl+C'; live.textContent = 'Copying failed';
+      });
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        button.textContent = 'Copy'; button.classList.remove('copied'); live.textContent = '';
+      }, 2000);
+    });
+    block.classList.add('has-copy');
+    block.appendChild(button);
+  });
+
+  function markScrollable() {
+    document.querySelectorAll('.post-content pre, .post-content table, .post-content .output.html, mjx-container[display="true"]')
+      .forEach(function (el) {
+        if (el.scrollWidth > el.clientWidth + 1 && !el.hasAttribute('tabindex')) {
+          el.setAttribute('tabindex', '0');
+          el.setAttribute('data-scroll-region', '');
+        }
+      });
+  }
+  markScrollable();
+  window.addEventListener('resize', markScrollable);
+  // typeset equations are only measurable once MathJax has finished
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(markScrollable);
+})();
