@@ -26,7 +26,8 @@ SETUP_PYTHON = $(if $(filter 1,$(EXTERNALLY_MANAGED)),$(VENV)/bin/python,$(PYTHO
 # Wheels of the tool's dependencies (pyproject.toml's project.dependencies), of its build backend
 # (build-system.requires) and of Pagefind (action.yml's pagefind input): the action and pre-commit tests
 # install the tool into fresh virtual environments from here, with no network (pip --no-index), and so does
-# tests/build_tool/test_package.py (the wheel, in a fresh environment).
+# tests/build_tool/test_package.py (the wheel, in a fresh environment); NumPy and matplotlib for the figure of
+# the new user's first post in tests/site/test_any_theme.py.
 WHEELHOUSE ?= $(HOME)/.cache/nbjekyll/wheelhouse
 OFFLINE_WHEELS = $(SETUP_PYTHON) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); \
                  print(*p["build-system"]["requires"], *p["project"]["dependencies"])'
@@ -59,7 +60,8 @@ setup:
 	fi
 	$(SETUP_PYTHON) -m pip install -r requirements.txt
 	$(SETUP_PYTHON) -m pip download --quiet --dest $(WHEELHOUSE) $$($(OFFLINE_WHEELS)) \
-	  "$$(grep -o '^pagefind\[bin\]==[^ ]*' requirements-site.txt)"
+	  "$$(grep -o '^pagefind\[bin\]==[^ ]*' requirements-site.txt)" \
+	  $$(grep -o '^\(numpy\|matplotlib\)==[^ ]*' requirements.txt)
 	$(SETUP_PYTHON) build.py --setup-kernels
 # the npm libraries the tool pins, into its per-user cache: builds and tests need no network afterwards
 	$(SETUP_PYTHON) -m nbjekyll.prefetch

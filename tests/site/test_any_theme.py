@@ -51,12 +51,22 @@ def served(request, name: str, source: Path, search: bool = True) -> Site:
 
 
 @pytest.fixture(scope="module")
-def kit_blog(request, jekyll, tmp_path_factory) -> Site:
-    from nbjekyll.kit import init_site
-    source = tmp_path_factory.mktemp("init-blog") / "blog"
-    init_site(source)
-    build_posts(source)
-    return served(request, "init-blog", source)
+def kit_blog(request, jekyll, nbjekyll_wheel, tmp_path_factory) -> Site:
+    """As a new user: a fresh virtual environment with the wheel (and matplotlib, for the figure), then
+    `nbjekyll init blog` and `nbjekyll build --site blog` in an empty folder, nothing of this checkout on the path."""
+    from wheelenv import clean_env, make_venv
+    home = tmp_path_factory.mktemp("new-user")
+    venv = make_venv(home / "v", str(nbjekyll_wheel), "matplotlib")
+
+    def nbjekyll(*args: str) -> None:
+        done = subprocess.run([str(venv / "bin" / "nbjekyll"), *args], cwd=home, capture_output=True, text=True,
+                              env=clean_env(), timeout=600)
+        assert done.returncode == 0, f"nbjekyll {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+
+    nbjekyll("init", "blog")
+    shutil.copy(NOTEBOOK, home / "blog" / "notebooks" / NOTEBOOK.name)
+    nbjekyll("build", "--site", "blog")
+    return served(request, "init-blog", home / "blog")
 
 
 @pytest.fixture(scope="module")
