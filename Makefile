@@ -20,6 +20,9 @@ PORT    ?= 4000
 SITE    ?= _site
 PYTEST_ARGS ?=
 BUILD   ?= $(PYTHON) build.py
+# The wheels the tool's own dependencies (pyproject.toml) need, so that the tests install the tool into a
+# fresh virtual environment without the network (tests/build_tool/test_package.py)
+WHEELHOUSE ?= $(HOME)/.cache/nbjekyll/wheelhouse
 # setup may create .venv itself, after PYTHON was decided
 SETUP_PYTHON = $(if $(filter 1,$(EXTERNALLY_MANAGED)),$(VENV)/bin/python,$(PYTHON))
 
@@ -47,6 +50,7 @@ setup:
 	  echo "python3 is externally managed: creating $(VENV)"; python3 -m venv $(VENV); \
 	fi
 	$(SETUP_PYTHON) -m pip install -r requirements.txt
+	$(SETUP_PYTHON) -m pip download --quiet --dest $(WHEELHOUSE) $$($(SETUP_PYTHON) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')
 	$(SETUP_PYTHON) build.py --setup-kernels
 
 posts:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .cache import plan, recorded_inputs
+from .cache import Action, plan, recorded_inputs
 from .config import Config
 from .errors import NotebookError
+from .files import atomic_write
+from .hints import Command
 from .sources import read_notebook
 from .write import read_front_matter, unused_script_folders
 
@@ -38,13 +40,13 @@ def check_site(config: Config, notebooks: list[Path]) -> list[str]:
         posts.add(post)
         slugs[source.slug] = source.post_name
         if has_outputs(source.nb):
-            problems.append(f"{source.rel}: committed with outputs; run {config.command('--strip', source.rel)}")
+            problems.append(f"{source.rel}: committed with outputs; run {config.command(Command.STRIP, source.rel)}")
         recorded, images_ok = recorded_inputs(config, source)
         if not post.exists():
-            problems.append(f"{config.rel(post)}: missing; run {config.command(source.rel)}")
+            problems.append(f"{config.rel(post)}: missing; run {config.command(Command.BUILD, source.rel)}")
             continue
         decision = plan(source, config, recorded, cache=None, images_ok=images_ok, environment=False)
-        if decision.action != "up to date":
+        if decision.action is not Action.UP_TO_DATE:
             try:
                 source.validate()
             except NotebookError as exc:
@@ -52,7 +54,7 @@ def check_site(config: Config, notebooks: list[Path]) -> list[str]:
                 continue
             reasons = [r for r in decision.reasons if r != "no cached outputs"]
             problems.append(f"{config.rel(post)}: stale against {source.rel} ({'; '.join(reasons)}); "
-                            f"run {config.command(source.rel)}")
+                            f"run {config.command(Command.BUILD, source.rel)}")
         else:
             problems += unused_images(config, post, source.slug)
     problems += orphans(config, posts, slugs)
@@ -108,9 +110,6 @@ def strip_outputs(config: Config, notebooks: list[Path]) -> list[str]:
                 cell.execution_count = None
                 cell.metadata.pop("execution", None)
         nb.metadata.pop("widgets", None)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            nbformat.write(nb, handle)
-        tmp.replace(path)
+        atomic_write(path, (nbformat.writes(nb) + "\n").encode("utf-8"))
         changed.append(config.rel(path))
     return changed

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .hints import Command, Invocation
 
 # libyaml's loader where PyYAML has it: front matter and cell options are read on the no-op path.
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -41,9 +42,13 @@ DEFAULTS: dict[str, Any] = {
     "output_max_lines": 200,
     "front_matter": {"layout": "post"},
     "kernel_env": {},
+    # The file that says what the python3 kernel (the build's own Python) has installed; its content is
+    # part of every python3 notebook's cache key. null: nothing but the Python version keys them.
+    "kernel_requirements": "requirements.txt",
     "jobs": None,
     "kernels_dir": ".kernels",
     "provenance_dir": "_data/provenance",
+    "vendor_dir": "assets/vendor",  # the libraries interactive outputs load, served by the site
     "kernels": {},
     "kernel_aliases": {},  # regular expression (whole kernel name) -> the kernel to run it in
     "strict_kernels": False,  # True: a kernel that is not installed fails, instead of borrowing one
@@ -81,26 +86,26 @@ class Config:
     output_max_lines: int
     front_matter: dict = field(default_factory=dict)
     kernel_env: dict = field(default_factory=dict)
+    kernel_requirements: str | None = "requirements.txt"  # site-relative; keys the python3 kernel's runs
     jobs: int | None = None
     kernels_dir: Path | None = None
     provenance_dir: Path | None = None  # one YAML file per post: when and in what it was executed
+    vendor_dir: str = "assets/vendor"  # site-relative, '/'-separated: the libraries interactive outputs load
     kernels: dict = field(default_factory=dict)  # name -> KernelDeclaration
     kernel_aliases: list = field(default_factory=list)  # [(compiled pattern, kernel name)], in order
     strict_kernels: bool = False
     # The site's url prefix, used only in messages and tests; links go through Liquid's relative_url.
     baseurl: str = ""
+    # How the person started the tool, for hints; set by the command line, never read from _config.yml.
+    invocation: Invocation = Invocation()
 
     def rel(self, path: Path) -> str:
         """A path as people see it in messages and front matter: relative to the site, with '/'."""
         return _relative(str(path), str(self.site))
 
-    def command(self, *args: str) -> str:
-        """The command line to suggest in a hint, with --site when the site is not the current folder."""
-        here = Path.cwd().resolve()
-        if self.site == here:
-            return " ".join(["python build.py", *args])
-        site = os.path.relpath(self.site, here) if self.site.is_relative_to(here) else str(self.site)
-        return " ".join(["python build.py", "--site", site, *args])
+    def command(self, command: Command, *args: str) -> str:
+        """The command line a hint suggests, as the person runs the tool (see :mod:`nbjekyll.hints`)."""
+        return self.invocation.command(command, *args, site=self.site)
 
     def with_overrides(self, **changes: Any) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -230,7 +235,7 @@ def load_config(site: Path) -> Config:
 
     dirs = {name: _check_dir(name, values[name], problems)
             for name in ("notebooks_dir", "posts_dir", "images_dir", "build_dir", "kernels_dir",
-                                 "provenance_dir")}
+                                 "provenance_dir", "vendor_dir")}
     seen: dict[str, str] = {}
     for name, value in dirs.items():
         if value is None:
@@ -258,6 +263,10 @@ def load_config(site: Path) -> Config:
         problems.append(f"Config value '{SECTION}.kernel_env': expected a mapping of environment "
                         f"variable names to strings, got {kernel_env!r}")
         kernel_env = {}
+
+    kernel_requirements = values["kernel_requirements"]
+    if kernel_requirements is not None:
+        kernel_requirements = _check_dir("kernel_requirements", kernel_requirements, problems, "file")
 
     kernels = _check_kernels(values["kernels"], problems)
     if "python3" in kernels:
@@ -300,9 +309,11 @@ def load_config(site: Path) -> Config:
         output_max_lines=max_lines,
         front_matter=dict(front_matter),
         kernel_env={k: str(v) for k, v in kernel_env.items()},
+        kernel_requirements=kernel_requirements,
         jobs=jobs,
         kernels_dir=site / dirs["kernels_dir"],
         provenance_dir=site / dirs["provenance_dir"],
+        vendor_dir=PurePosixPath(dirs["vendor_dir"]).as_posix().rstrip("/"),
         kernels=kernels,
         kernel_aliases=aliases,
         strict_kernels=strict_kernels is True,

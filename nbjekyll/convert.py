@@ -56,7 +56,7 @@ class Post:
     body: str
     images: dict[str, bytes] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    scripts: list[Script] = field(default_factory=list)  # what its interactive outputs load from assets/vendor
+    scripts: list[Script] = field(default_factory=list)  # what its interactive outputs load from nbjekyll.vendor_dir
 
     def text(self) -> str:
         header = yaml.safe_dump(self.front_matter, allow_unicode=True, sort_keys=False,
@@ -219,8 +219,15 @@ class _Converter:
             items.insert(0, {"kind": "markdown", "text": "* Contents\n{:toc}"})
         body = _environment.get_template("post.md.j2").render(items=items)
         if self.interactive.scripts:
-            body = self.interactive.stable(body.strip("\n") + "\n\n" + self.interactive.page_html(self.images.url))
-        body = self.liquid.protect(body.strip("\n")) + "\n\n" + STAMP.read_text(encoding="utf-8").strip("\n")
+            body = self.interactive.stable(body.strip("
+") + "
+
+" + self.interactive.page_html(self.images.url, self.config.vendor_dir))
+        body = self.liquid.protect(body.strip("
+")) + "
+
+" + STAMP.read_text(encoding="utf-8").strip("
+")
         return Post(name=self.source.post_name, slug=self.source.slug, front_matter=self.front_matter(),
                     body=body, images=dict(sorted(self.images.files.items())),
                     warnings=self.outputs.warnings + self.interactive.warnings, scripts=self.interactive.scripts)

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from .config import Config
 from .errors import CellError, CellFailure, NotebookError
+from .files import atomic_write
 from .kernels import kernels_share, spec_manager
 from .sources import SourceNotebook
 from .tracebacks import strip_ansi
@@ -192,10 +193,7 @@ def save_partial(nb: Any, source: SourceNotebook, config: Config) -> str:
     folder = config.build_dir / "failed"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / source.path.name
-    tmp = path.with_suffix(".ipynb.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        nbformat.write(nb, handle)
-    os.replace(tmp, path)
+    atomic_write(path, (nbformat.writes(nb) + "\n").encode("utf-8"))
     return config.rel(path)
 
 

@@ -217,12 +217,12 @@ class InteractiveOutputs:
         pattern = re.compile("|".join(re.escape(old) for old in sorted(self.renames, key=len, reverse=True)))
         return pattern.sub(lambda match: self.renames[match.group(0)], body)
 
-    def page_html(self, url) -> str:
+    def page_html(self, url, vendor_dir: str) -> str:
         """What the page loads once: the widget state, then the scripts (deferred, in order)."""
         lines = []
         if self.widgets_used:
             lines.append(f'<script type="{WIDGET_STATE}">{script_json(self.widget_state)}</script>')
         # Deferred scripts run in document order: the libraries first, the renderer that uses them last.
         ordered = [s for s in self.scripts if s != RENDERER] + [s for s in self.scripts if s == RENDERER]
-        lines += [f'<script defer src="{url(script.site_path)}"></script>' for script in ordered]
+        lines += [f'<script defer src="{url(script.site_path(vendor_dir))}"></script>' for script in ordered]
         return "\n".join(lines)

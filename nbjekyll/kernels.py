@@ -29,8 +29,9 @@ from pathlib import Path
 from .config import Config, KernelDeclaration
 from .digests import file_digest
 from .errors import BuildError
+from .files import atomic_write
+from .hints import Command
 
-DEFAULT_KERNEL_REQUIREMENTS = "requirements.txt"
 LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
                 "/lib/x86_64-linux-gnu", "/lib64", "/lib", "/usr/local/lib")
 
@@ -82,19 +83,21 @@ def _installed_record(config: Config, name: str) -> dict | None:
 def environment_of(kernel: str, config: Config) -> Environment:
     declaration = config.kernels.get(kernel)
     if declaration is None:
-        return Environment(kernel, DEFAULT_KERNEL_REQUIREMENTS,
-                           file_digest(config.site / DEFAULT_KERNEL_REQUIREMENTS), platform.python_version())
+        requirements = config.kernel_requirements
+        return Environment(kernel, requirements or "",
+                           file_digest(config.site / requirements) if requirements else None,
+                           platform.python_version())
     requirements = file_digest(config.site / declaration.requirements)
     record = _installed_record(config, kernel)
     problem = None
     if record is None:
         needs = ", ".join((f"Python {declaration.python}",) + tuple(declaration.system_packages))
-        problem = f"kernel {kernel!r} is not set up (it needs {needs}); create it with {config.command('--setup-kernels')}"
+        problem = f"kernel {kernel!r} is not set up (it needs {needs}); create it with {config.command(Command.SETUP_KERNELS)}"
     elif record.get("made_from") != _made_from(declaration, config):
         changed = "its requirements" if record.get("made_from", {}).get("requirements") != requirements \
             else "its settings"
         problem = (f"kernel {kernel!r} is out of date ({changed} changed since it was set up); "
-                   f"update it with {config.command('--setup-kernels')}")
+                   f"update it with {config.command(Command.SETUP_KERNELS)}")
     return Environment(kernel, declaration.requirements, requirements,
                        record.get("python_version") if record else None, problem)
 
@@ -240,9 +243,7 @@ def setup_kernel(declaration: KernelDeclaration, config: Config, say=print) -> s
         "metadata": {"nbjekyll": {"python_version": version, "made_from": _made_from(declaration, config)}},
     }
     spec_dir.mkdir(parents=True)
-    tmp = spec_dir / "kernel.json.tmp"
-    tmp.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, spec_dir / "kernel.json")
+    atomic_write(spec_dir / "kernel.json", (json.dumps(spec, indent=1, sort_keys=True) + "\n").encode("utf-8"))
     return f"created (Python {version}, {declaration.requirements})"
 
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .cache import (Cache, FailureMemory, Plan, current_inputs, declared_dependencies, plan, recorded_inputs,
+from .cache import (Action, Cache, FailureMemory, Plan, current_inputs, declared_dependencies, plan, recorded_inputs,
                     with_cached_outputs)
 from .config import Config, default_jobs
 from .errors import BuildInterrupted, CellError, NotebookError
 from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
-from .progress import Progress, Result
+from .progress import Progress, Result, Status
 from .sources import SourceNotebook, read_notebook
 from .write import SiteLock, existing_text, provenance_path, remove_unused_scripts, write_post, write_provenance
 
@@ -116,41 +116,41 @@ class Builder:
             cells = source.executed_cells
             decision = self.plan(source)
             warnings += source.warnings + self.flush_cache_warnings()
-            if decision.action == "up to date" and rel in self.options.rerender:
+            if decision.action is Action.UP_TO_DATE and rel in self.options.rerender:
                 # a merge of shards run with --force: their fresh runs make the posts, as on one machine
                 entry = self.cache.load(source)
                 if entry is not None and entry.record["execution_key"] == decision.inputs.execution_key():
-                    decision = Plan("render", ["the shard's run"], entry, decision.inputs, decision.environment)
-            if decision.action == "up to date":
-                result = Result(rel, "up to date", cells, time.monotonic() - start, warnings)
+                    decision = Plan(Action.RENDER, ["the shard's run"], entry, decision.inputs, decision.environment)
+            if decision.action is Action.UP_TO_DATE:
+                result = Result(rel, Status.UP_TO_DATE, cells, time.monotonic() - start, warnings)
                 self.progress.finished(result)
                 return result
             source.validate()
             problem = decision.environment.problem if decision.environment else None
-            if decision.action == "execute" and not self.options.execute:
+            if decision.action is Action.EXECUTE and not self.options.execute:
                 raise NotebookError(rel, f"needs executing ({'; '.join(decision.reasons)}), but no bundle "
                                          "holds a run of it: was it left out of the shards?")
-            if decision.action == "execute" and problem:
+            if decision.action is Action.EXECUTE and problem:
                 # Another machine may lack this kernel's interpreter: the committed post stays as it is.
-                result = Result(rel, "skipped", cells, time.monotonic() - start, warnings,
+                result = Result(rel, Status.SKIPPED, cells, time.monotonic() - start, warnings,
                                 error=f"{rel}: skipped: {problem}")
                 self.progress.finished(result)
                 return result
-            if decision.action == "execute":
+            if decision.action is Action.EXECUTE:
                 notebook, inputs, provenance = await self.execute_unless_known_to_fail(source, decision, cells,
                                                                                       threads)
-                status = "built"
+                status = Status.BUILT
             elif not self.options.write:  # a shard: the cached run will go into its bundle
-                result = Result(rel, "cached", cells, time.monotonic() - start, warnings)
+                result = Result(rel, Status.CACHED, cells, time.monotonic() - start, warnings)
                 self.progress.finished(result)
                 return result
             else:
                 self.progress.started(rel, f"re-rendering ({'; '.join(decision.reasons)})")
                 notebook, inputs = with_cached_outputs(source, decision.cached.executed), decision.inputs
                 provenance = decision.cached.record.get("provenance")
-                status = "rendered"
+                status = Status.RENDERED
             if not self.options.write:
-                result = Result(rel, "executed", cells, time.monotonic() - start, warnings)
+                result = Result(rel, Status.EXECUTED, cells, time.monotonic() - start, warnings)
                 self.progress.finished(result)
                 return result
             post = convert(source, notebook, self.config, built_from=inputs.for_front_matter())
@@ -164,9 +164,9 @@ class Builder:
                 write_provenance(self.config, source.slug, provenance)
             result = Result(rel, status, cells, time.monotonic() - start, warnings + post.warnings)
         except NotebookError as exc:
-            result = Result(rel, "failed", cells, time.monotonic() - start, warnings, error=str(exc))
+            result = Result(rel, Status.FAILED, cells, time.monotonic() - start, warnings, error=str(exc))
         except Interrupted:
-            return Result(rel, "interrupted", cells, time.monotonic() - start)
+            return Result(rel, Status.INTERRUPTED, cells, time.monotonic() - start)
         self.progress.finished(result)
         return result
 
@@ -181,14 +181,14 @@ class Builder:
         async def one(path: Path) -> Result:
             async with limit:
                 if self.kernels.stopping:
-                    return Result(self.config.rel(path), "interrupted")
+                    return Result(self.config.rel(path), Status.INTERRUPTED)
                 return await self.build_one(path, max(1, cores // jobs))
 
         results = dict(zip([p for p in paths if p not in exclusive],
                            await asyncio.gather(*(one(p) for p in paths if p not in exclusive))))
         for path in paths:
             if path in exclusive:
-                results[path] = (Result(self.config.rel(path), "interrupted") if self.kernels.stopping
+                results[path] = (Result(self.config.rel(path), Status.INTERRUPTED) if self.kernels.stopping
                                  else await self.build_one(path, cores))
         return [results[p] for p in paths]
 
@@ -198,9 +198,9 @@ class Builder:
             rel = self.config.rel(path)
             try:
                 decision = self.plan(self.read(path))
-                results.append(Result(rel, decision.describe(), warnings=self.flush_cache_warnings()))
+                results.append(Result(rel, Status.PLANNED, detail=decision.describe(), warnings=self.flush_cache_warnings()))
             except NotebookError as exc:
-                results.append(Result(rel, "failed", error=str(exc)))
+                results.append(Result(rel, Status.FAILED, error=str(exc)))
         return results
 
 

@@ -5,26 +5,46 @@ elsewhere (CI logs, pipes) only whole lines are printed, so logs stay readable w
 """
 from __future__ import annotations
 
+import enum
 import sys
 import threading
 from dataclasses import dataclass, field
 from typing import TextIO
 
 
+class Status(str, enum.Enum):
+    """What happened to one notebook; the value is the word the summary table prints."""
+
+    BUILT = "built"              # executed, post written
+    RENDERED = "rendered"        # post written again from the cached run
+    UP_TO_DATE = "up to date"
+    SKIPPED = "skipped"          # its kernel is not set up on this machine
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    EXECUTED = "executed"        # a shard's: run, and the run is in the bundle (no post written)
+    CACHED = "cached"            # a shard's: the cached run is in the bundle
+    PLANNED = "planned"          # --explain: ``detail`` says what a build would do
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
 @dataclass
 class Result:
     notebook: str
-    # "built", "rendered", "up to date", "skipped" (its kernel is not set up), "failed";
-    # a shard's: "executed" or "cached" (its run is in the bundle, no post written)
-    status: str
+    status: Status
     cells: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    detail: str = ""  # --explain: what a build would do, and why
 
     @property
     def ok(self) -> bool:
-        return self.status not in ("failed", "skipped")
+        return self.status not in (Status.FAILED, Status.SKIPPED)
 
 
 class Progress:
@@ -73,9 +93,9 @@ class Progress:
             self.running.pop(result.notebook, None)
         for warning in result.warnings:
             self.line(f"{result.notebook}: warning: {warning}", error=True)
-        if result.status == "up to date":
+        if result.status is Status.UP_TO_DATE:
             self.line(f"{result.notebook}: up to date")
-        elif result.status == "skipped":
+        elif result.status is Status.SKIPPED:
             self.line(str(result.error), error=True)
         elif result.ok:
             self.line(f"{result.notebook}: {result.status} in {result.seconds:.1f} s")
@@ -90,8 +110,8 @@ class Progress:
         rows = [f"{'notebook':<{width}}  {'result':<10}  {'cells':>5}  {'seconds':>7}"]
         for r in results:
             rows.append(f"{r.notebook:<{width}}  {r.status:<10}  {r.cells:>5}  {r.seconds:>7.1f}")
-        failed = sum(r.status == "failed" for r in results)
-        skipped = sum(r.status == "skipped" for r in results)
+        failed = sum(r.status is Status.FAILED for r in results)
+        skipped = sum(r.status is Status.SKIPPED for r in results)
         rows.append(f"{len(results)} notebook{'s' if len(results) != 1 else ''}: "
                     f"{len(results) - failed - skipped} ok, " + (f"{skipped} skipped, " if skipped else "") +
                     f"{failed} failed")

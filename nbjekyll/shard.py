@@ -17,9 +17,10 @@ from pathlib import Path
 
 import yaml
 
-from .cache import CACHE_FORMAT, Cache, plan, recorded_inputs, tool_digest
+from .cache import CACHE_FORMAT, Action, Cache, plan, recorded_inputs, tool_digest
 from .config import Config, load_yaml
 from .errors import BuildError, NotebookError, UsageError
+from .hints import Command
 from .progress import Result
 from .sources import read_notebook
 from .write import atomic_write, provenance_path
@@ -91,7 +92,7 @@ def assign(config: Config, paths: list[Path], count: int, force: bool = False) -
             continue
         recorded, images_ok = recorded_inputs(config, source)
         decision = plan(source, config, recorded, None, force=force, images_ok=images_ok, environment=False)
-        if decision.action != "execute":
+        if decision.action is not Action.EXECUTE:
             continue
         assignment.seconds[rel] = last_run_seconds(config, source.slug)
         assignment.kernels[rel] = source.kernel_name
@@ -163,18 +164,19 @@ def write_bundle(path: Path, config: Config, shard: Shard, assignment: Assignmen
     return len(entries)
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path, config: Config) -> dict:
+    shard = config.invocation.name(Command.SHARD)
     try:
         bundle = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the bundle ({exc.strerror or exc})") from None
     except ValueError:
-        raise UsageError(f"{path}: not a bundle written by build.py --shard (not JSON)") from None
+        raise UsageError(f"{path}: not a bundle written by {shard} (not JSON)") from None
     if not isinstance(bundle, dict) or "nbjekyll_bundle" not in bundle:
-        raise UsageError(f"{path}: not a bundle written by build.py --shard")
+        raise UsageError(f"{path}: not a bundle written by {shard}")
     if bundle["nbjekyll_bundle"] != BUNDLE_FORMAT or bundle.get("cache_format") != CACHE_FORMAT:
         raise UsageError(f"{path}: a bundle of another format (bundle {bundle['nbjekyll_bundle']!r}, cache "
-                         f"{bundle.get('cache_format')!r}; this build.py writes {BUNDLE_FORMAT} and {CACHE_FORMAT})")
+                         f"{bundle.get('cache_format')!r}; this version writes {BUNDLE_FORMAT} and {CACHE_FORMAT})")
     return bundle
 
 
@@ -187,7 +189,7 @@ class Merged:
 
 def combine(config: Config, paths: list[Path]) -> Merged:
     """Check that the bundles are one build's N shards, of this commit, agreeing where they overlap."""
-    bundles = [(path, _read(path)) for path in paths]
+    bundles = [(path, _read(path, config)) for path in paths]
     problems, warnings = [], []
     commit = site_commit(config)
     tool = tool_digest()
@@ -208,7 +210,7 @@ def combine(config: Config, paths: list[Path]) -> Merged:
             problems.append(f"{path}: shard {index}/{of} of a different split than {first_path} "
                             f"(shard {first['shard'][0]}/{count})")
             continue
-        if index in seen and json.dumps(bundle, sort_keys=True) != json.dumps(_read(seen[index]), sort_keys=True):
+        if index in seen and json.dumps(bundle, sort_keys=True) != json.dumps(_read(seen[index], config), sort_keys=True):
             problems.append(f"{path} and {seen[index]} are both shard {index}/{count}, with different runs")
         seen.setdefault(index, path)
         for rel, entry in bundle["entries"].items():

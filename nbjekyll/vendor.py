@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import BuildError
+from .files import atomic_write
 
 REGISTRY = "https://registry.npmjs.org"
-VENDOR_DIR = "assets/vendor"
+VENDOR_DIR = "assets/vendor"  # the default of nbjekyll.vendor_dir
 
 # Versions this tool has checked, with the registry's own integrity for each. A range an output
 # asks for ("vega@6") is resolved to the newest of them, so the same notebook always gets the same
@@ -67,13 +68,12 @@ class Script:
     path: str  # inside the package
     data: bytes | None = field(default=None, compare=False, repr=False)  # the tool's own script, not from npm
 
-    @property
-    def folder(self) -> str:
-        return f"{VENDOR_DIR}/{self.package.rsplit('/', 1)[-1]}-{self.version}"
+    def folder(self, vendor_dir: str = VENDOR_DIR) -> str:
+        """Its package's folder in the site (``vendor_dir``: site-relative, nbjekyll.vendor_dir)."""
+        return f"{vendor_dir}/{self.package.rsplit('/', 1)[-1]}-{self.version}"
 
-    @property
-    def site_path(self) -> str:
-        return f"/{self.folder}/{PurePosixPath(self.path).name}"
+    def site_path(self, vendor_dir: str = VENDOR_DIR) -> str:
+        return f"/{self.folder(vendor_dir)}/{PurePosixPath(self.path).name}"
 
 
 def pinned_version(package: str, wanted: str) -> str | None:
@@ -127,16 +127,14 @@ def tarball(package: str, version: str) -> bytes:
         raise BuildError(f"{package}@{version} from the npm registry does not match its integrity {integrity}; "
                          "refusing to publish it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write(path, data)
     return data
 
 
-def files_of(script: Script) -> dict[str, bytes]:
+def files_of(script: Script, vendor_dir: str = VENDOR_DIR) -> dict[str, bytes]:
     """The script, its companions and the package's licence, by site path."""
     if script.data is not None:
-        return {script.site_path: script.data}
+        return {script.site_path(vendor_dir): script.data}
     import io
     import tarfile
     with tarfile.open(fileobj=io.BytesIO(tarball(script.package, script.version)), mode="r:gz") as archive:
@@ -148,5 +146,5 @@ def files_of(script: Script) -> dict[str, bytes]:
         missing = [name for name in (script.path, "package.json") if name not in members]
         if missing:
             raise BuildError(f"{script.package}@{script.version} has no {missing[0]}")
-        return {f"/{script.folder}/{PurePosixPath(name).name}": archive.extractfile(members[name]).read()
+        return {f"/{script.folder(vendor_dir)}/{PurePosixPath(name).name}": archive.extractfile(members[name]).read()
                 for name in sorted(set(wanted))}

@@ -20,7 +20,8 @@ from .write import read_front_matter
 def watched_files(config: Config, requested: list[str], cwd: Path) -> dict[Path, tuple[int, int]]:
     """Every file whose change can make a post stale: notebooks, their dependencies, requirements."""
     files = set(select_notebooks(config, requested, cwd) if requested else find_notebooks(config))
-    files.add(config.site / "requirements.txt")
+    if config.kernel_requirements:
+        files.add(config.site / config.kernel_requirements)
     files.update(config.site / kernel.requirements for kernel in config.kernels.values())
     files.add(config.site / "_config.yml")
     if config.posts_dir.is_dir():

@@ -19,7 +19,8 @@ import yaml
 
 from .config import FAST_LOADER, Config
 from .errors import BuildError, NotebookError, SiteLockedError
-from .vendor import VENDOR_DIR, files_of
+from .files import atomic_write
+from .vendor import files_of
 
 if TYPE_CHECKING:
     from .convert import Post
@@ -30,16 +31,6 @@ def _inside(path: Path, folder: Path) -> Path:
     if not path.is_relative_to(folder.resolve()):
         raise NotebookError(str(path), f"refusing to write outside {folder}")  # unreachable by design
     return path
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one rename: readers see the old file or the new one, never a mix."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def read_front_matter(post: Path) -> dict | None:
@@ -113,10 +104,10 @@ def write_post(config: Config, post: "Post", notebook_rel: str) -> Path:
 
 
 def write_scripts(config: Config, post: "Post", notebook_rel: str) -> None:
-    vendor = config.site / VENDOR_DIR
+    vendor = config.site / config.vendor_dir
     for script in post.scripts:
         try:
-            files = files_of(script)
+            files = files_of(script, config.vendor_dir)
         except BuildError as error:
             raise NotebookError(notebook_rel, str(error)) from None
         for site_path, data in files.items():
@@ -127,14 +118,14 @@ def write_scripts(config: Config, post: "Post", notebook_rel: str) -> None:
 
 
 def unused_script_folders(config: Config) -> list[Path]:
-    """The library folders under assets/vendor that this tool wrote and no post loads any more."""
-    vendor = config.site / VENDOR_DIR
+    """The library folders under nbjekyll.vendor_dir that this tool wrote and no post loads any more."""
+    vendor = config.site / config.vendor_dir
     if not vendor.is_dir():
         return []
     used: set[str] = set()
     if config.posts_dir.is_dir():
         for post in config.posts_dir.glob("*.md"):
-            used.update(re.findall(r"'/" + VENDOR_DIR + r"/([^'/]+)/", post.read_text(encoding="utf-8")))
+            used.update(re.findall(r"'/" + re.escape(config.vendor_dir) + r"/([^'/]+)/", post.read_text(encoding="utf-8")))
     return [folder for folder in sorted(vendor.iterdir())
             if folder.is_dir() and folder.name not in used
             and (folder.name.startswith("nbjekyll-") or (folder / "package.json").is_file())]

@@ -49,7 +49,7 @@ def test_every_config_problem_is_reported_at_once(site):
     assert run.err == (
         "error: _config.yml: invalid configuration:\n"
         "  Config value 'nbjekyll.colour': unknown setting (known: notebooks_dir, posts_dir, images_dir, "
-        "build_dir, timeout, output_max_lines, front_matter, kernel_env, jobs, kernels_dir, provenance_dir, kernels, "
+        "build_dir, timeout, output_max_lines, front_matter, kernel_env, kernel_requirements, jobs, kernels_dir, provenance_dir, vendor_dir, kernels, "
         "kernel_aliases, strict_kernels)\n"
         "  Config value 'nbjekyll.posts_dir': must be a folder inside the site, got '../elsewhere'\n"
         "  Config value 'nbjekyll.build_dir': the same folder as 'nbjekyll.images_dir' ('img')\n"
@@ -107,14 +107,16 @@ def test_empty_site_builds_nothing_and_succeeds(site):
 HEAVY = ("asyncio", "nbformat", "nbclient", "nbconvert", "jinja2", "jupyter_client", "zmq", "jsonschema")
 
 
-def heavy_modules_imported(site, *args) -> list[str]:
-    """Which of the execution and conversion stack's packages a command line imported."""
+def heavy_modules_imported(site, *args, entry: str = "main") -> list[str]:
+    """Which of the execution and conversion stack's packages a command line imported (``entry``: build.py's
+    ``main``, or ``run``, the ``nbjekyll`` command's)."""
     import subprocess
     import sys
-    code = ("import sys; from nbjekyll.cli import main; code = main(sys.argv[1:]); "
+    site_args = ["--site", str(site.root)]
+    argv = [*site_args, *args] if entry == "main" else [*args, *site_args]
+    code = (f"import sys; from nbjekyll.cli import {entry}; code = {entry}(sys.argv[1:]); "
             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))); sys.exit(code)")
-    done = subprocess.run([sys.executable, "-c", code, "--site", str(site.root), *args],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     return eval(done.stdout.strip().splitlines()[-1])
 
@@ -128,3 +130,43 @@ def test_a_build_with_nothing_to_do_and_check_never_import_the_execution_stack(s
     edited = site.root / "notebooks" / "2021-01-02-math.ipynb"
     edited.write_text(edited.read_text().replace("Inline", "Inline, edited,", 1))
     assert "asyncio" in heavy_modules_imported(site)  # a re-render does need the stack
+
+
+def test_the_nbjekyll_commands_with_nothing_to_do_never_import_the_execution_stack(site):
+    site.add("plot.ipynb", "2021-01-01-plot.ipynb")
+    assert site.build().code == 0
+    assert heavy_modules_imported(site, "build", entry="run") == []
+    assert heavy_modules_imported(site, "check", entry="run") == []
+
+
+def test_python_m_nbjekyll_names_itself_in_hints(site):
+    site.add("math.ipynb", "2021-01-02-math.ipynb")
+    done = subprocess.run([sys.executable, "-m", "nbjekyll", "check", "--site", str(site.root)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] == (f"_posts/2021-01-02-math.md: missing; run python -m nbjekyll build "
+                                           f"--site {site.root} notebooks/2021-01-02-math.ipynb")
+
+
+def test_a_subcommand_usage_error_names_the_subcommand():
+    done = subprocess.run([sys.executable, "-m", "nbjekyll", "shard", "1/2"], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.endswith("error: python -m nbjekyll shard: the following arguments are required: "
+                                "--bundle\n")
+
+
+def test_nbjekyll_without_a_command_says_which_there_are():
+    done = subprocess.run([sys.executable, "-m", "nbjekyll"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.endswith("error: python -m nbjekyll: give a command: build, check, explain, strip, watch, "
+                                "setup-kernels, shard, merge (`python -m nbjekyll COMMAND --help` lists its options)\n")
+
+
+def test_build_py_and_nbjekyll_build_write_the_same_post(site, capsys):
+    from nbjekyll.cli import run
+    site.add("title_from_heading.ipynb", "2021-01-01-one.ipynb")
+    assert site.build().code == 0
+    first = site.snapshot()
+    assert run(["build", "--force", "--site", str(site.root)]) == 0
+    assert site.snapshot() == first

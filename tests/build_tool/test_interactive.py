@@ -201,3 +201,18 @@ def test_a_tarball_that_does_not_match_its_integrity_is_refused_and_a_damaged_ca
                                              ("4", None), ("6.5", None)])
 def test_a_version_range_resolves_to_the_newest_pinned_version_it_allows(wanted, version):
     assert vendor.pinned_version("vega", wanted) == version
+
+
+def test_the_libraries_go_where_nbjekyll_vendor_dir_says(site):
+    """A blog whose assets/vendor is its own keeps it: the libraries go to the folder the site names."""
+    config = site.root / "_config.yml"
+    config.write_text(config.read_text() + "  vendor_dir: assets/nbjekyll/libraries\n")
+    site.add("plotly_figure.ipynb", "2021-01-01-plotly.ipynb")
+    run = site.build()
+    assert run.code == 0, run.err
+    text = site.post("2021-01-01-plotly")
+    assert scripts(text) == ["/assets/nbjekyll/libraries/plotly.js-dist-min-4.1.1/plotly.min.js",
+                             f"/assets/nbjekyll/libraries/nbjekyll-{vendor_digest()}/interactive.js"]
+    assert (site.root / "assets/nbjekyll/libraries/plotly.js-dist-min-4.1.1/plotly.min.js").is_file()
+    assert not (site.root / "assets/vendor").exists()
+    assert site.build().out.splitlines()[0] == "notebooks/2021-01-01-plotly.ipynb: up to date"

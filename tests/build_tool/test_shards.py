@@ -165,7 +165,7 @@ def test_merge_refuses_a_file_that_is_not_a_bundle(repo, tmp_path, capsys):
     other = tmp_path / "other.json"
     other.write_text('{"a": 1}')
     code, _, err = build(capsys, repo, "--merge", str(other))
-    assert code == 2 and err == f"error: {other}: not a bundle written by build.py --shard\n"
+    assert code == 2 and err == f"error: {other}: not a bundle written by python build.py --shard\n"
 
 
 def test_a_notebook_that_fails_in_its_shard_fails_the_merge_and_keeps_its_old_post(repo, tmp_path, capsys):
