@@ -219,15 +219,8 @@ class _Converter:
             items.insert(0, {"kind": "markdown", "text": "* Contents\n{:toc}"})
         body = _environment.get_template("post.md.j2").render(items=items)
         if self.interactive.scripts:
-            body = self.interactive.stable(body.strip("
-") + "
-
-" + self.interactive.page_html(self.images.url, self.config.vendor_dir))
-        body = self.liquid.protect(body.strip("
-")) + "
-
-" + STAMP.read_text(encoding="utf-8").strip("
-")
+            body = self.interactive.stable(body.strip("\n") + "\n\n" + self.interactive.page_html(self.images.url, self.config.vendor_dir))
+        body = self.liquid.protect(body.strip("\n")) + "\n\n" + STAMP.read_text(encoding="utf-8").strip("\n")
         return Post(name=self.source.post_name, slug=self.source.slug, front_matter=self.front_matter(),
                     body=body, images=dict(sorted(self.images.files.items())),
                     warnings=self.outputs.warnings + self.interactive.warnings, scripts=self.interactive.scripts)
