@@ -215,6 +215,9 @@ class _Converter:
 
     def post(self) -> Post:
         items = self.items()
+        if self.source.saved is not None:  # where a reader sees it first: these outputs were not made here
+            from .saved import notice
+            items.insert(0, {"kind": "raw", "text": notice(self.source)})
         if self.source.front_matter.get("toc") is True:  # fastpages' switch: kramdown writes the list
             items.insert(0, {"kind": "markdown", "text": "* Contents\n{:toc}"})
         body = _environment.get_template("post.md.j2").render(items=items)
