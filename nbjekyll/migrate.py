@@ -87,6 +87,16 @@ class MigrationReport:
         return sum(f.outcome in outcomes for f in self.findings)
 
 
+class MigrationProgress(Progress):
+    """The build's progress lines, with each failure cut to its first line: the report says the rest."""
+
+    def finished(self, result: Result) -> None:
+        if result.error:
+            result = Result(result.notebook, result.status, result.cells, result.seconds, result.warnings,
+                            error=str(result.error).splitlines()[0], saved=result.saved)
+        super().finished(result)
+
+
 class MigrateError(BuildError):
     """_config.yml cannot be edited safely; the message says what to add by hand."""
 
@@ -193,7 +203,7 @@ def migrate(config: Config, paths: list[Path], *, write: bool = False, jobs: int
     start = time.monotonic()
     trial = config.with_overrides(saved_outputs=())  # a notebook listed there is tried again
     results = run_build(trial, paths, BuildOptions(write=False, retry_failed=True, jobs=jobs, timeout=timeout),
-                        progress or Progress())
+                        progress or MigrationProgress())
     findings = sorted((_finding(config, r) for r in results), key=lambda f: f.notebook)
     report = MigrationReport(findings, time.monotonic() - start)
     if write:
@@ -320,7 +330,7 @@ def format_report(report: MigrationReport, config: Config, program: str = "nbjek
         if added or removed:
             lines.append(f"{CONFIG_FILE}: {SECTION}.{SETTING}: " + ", ".join(
                 part for part in (f"{len(added)} recorded" if added else "",
-                                  f"{len(removed)} removed (they run now)" if removed else "") if part))
+                                  f"{len(removed)} removed ({'it runs' if len(removed) == 1 else 'they run'} now)" if removed else "") if part))
         else:
             lines.append(f"{CONFIG_FILE}: {SECTION}.{SETTING} already says this; nothing changed")
     if proposals or report.findings:

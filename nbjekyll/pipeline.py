@@ -149,13 +149,13 @@ class Builder:
             elif decision.action is Action.EXECUTE and not self.options.execute:
                 raise NotebookError(rel, f"needs executing ({'; '.join(decision.reasons)}), but no bundle "
                                          "holds a run of it: was it left out of the shards?")
-            if decision.action is Action.EXECUTE and problem:
+            elif decision.action is Action.EXECUTE and problem:
                 # Another machine may lack this kernel's interpreter: the committed post stays as it is.
                 result = Result(rel, Status.SKIPPED, cells, time.monotonic() - start, warnings,
                                 error=f"{rel}: skipped: {problem}")
                 self.progress.finished(result)
                 return result
-            if decision.action is Action.EXECUTE:
+            elif decision.action is Action.EXECUTE:
                 notebook, inputs, provenance = await self.execute_unless_known_to_fail(source, decision, cells,
                                                                                       threads)
                 status = Status.BUILT

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from ..config import Config
-from ..progress import Progress
 from . import options
 from .common import jobs
 
@@ -19,8 +18,8 @@ def add_arguments(p) -> None:
 
 
 def run(config: Config, args, paths) -> int:
-    from ..migrate import Outcome, format_report, migrate
-    progress = Progress()
+    from ..migrate import MigrationProgress, Outcome, format_report, migrate
+    progress = MigrationProgress()
     report = migrate(config, paths, write=args.write, jobs=jobs(config, args), timeout=args.timeout,
                      progress=progress)
     program = "nbjekyll" if config.invocation.flags else config.invocation.program  # build.py has no migrate flag
