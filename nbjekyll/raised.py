@@ -24,13 +24,16 @@ def raised_cells(nb: Any, source: "SourceNotebook") -> list[str]:
         if cell.get("cell_type") != "code" or options.has("raises-exception"):
             continue
         error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
-        if error is not None:
+        if error is not None and error.get("ename") == INPUT_ERROR:
+            found.append(f"cell {index + 1} (input(): a build cannot type an answer)")
+        elif error is not None:
             found.append(f"cell {index + 1} ({error.get('ename', '')})")
     if not found:
         return []
     cells = ", ".join(found)
-    return [f"allow_errors: {cells} raised; the error{'s are' if len(found) > 1 else ' is'} shown in the post as "
-            "Jupyter shows it (tag the cell raises-exception if it is meant to raise)"]
+    many = len(found) > 1
+    return [f"allow_errors: {cells} raised; {'the errors are' if many else 'the error is'} shown in the post as "
+            f"Jupyter shows {'them' if many else 'it'} (tag a cell raises-exception if it is meant to raise)"]
 
 
 def input_headline(failure: "CellFailure") -> str | None:
