@@ -219,8 +219,13 @@ class Builder:
         for path in paths:
             rel = self.config.rel(path)
             try:
-                decision = self.plan(self.read(path))
-                results.append(Result(rel, Status.PLANNED, detail=decision.describe(), warnings=self.flush_cache_warnings()))
+                source = self.read(path)
+                decision = self.plan(source)
+                detail = decision.describe()
+                if source.saved is not None and decision.action is not Action.UP_TO_DATE:
+                    detail = f"will render its saved outputs, not execute it ({source.saved.asked_by}: {source.saved.reason})"
+                results.append(Result(rel, Status.PLANNED, detail=detail, warnings=self.flush_cache_warnings(),
+                                      saved=source.saved is not None))
             except NotebookError as exc:
                 results.append(Result(rel, Status.FAILED, error=str(exc)))
         return results

@@ -24,6 +24,9 @@ def with_setting(site, text):
 
 def test_front_matter_execute_false_shows_the_saved_outputs_without_a_kernel(site):
     site.add("saved_outputs_front_matter.ipynb", "2021-02-01-saved.ipynb")
+    explain = site.build("--explain")
+    assert ("notebooks/2021-02-01-saved.ipynb: will render its saved outputs, not execute it (front matter: needs the "
+            "package rdkit)\n") in explain.out
     run = site.build()
     assert run.code == 0, run.err
     post = site.post("2021-02-01-saved")
