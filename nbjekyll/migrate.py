@@ -45,12 +45,16 @@ _ERROR = re.compile(r"^raised (?P<ename>[\w.]+): ?(?P<evalue>.*)$")
 
 
 class Outcome(str, enum.Enum):
-    """What the migration found a notebook to be; the value is the word the report prints."""
+    """What the migration found a notebook to be; ``label`` is the word the report prints."""
 
     RUNS = "runs"
-    SAVED = "saved outputs"        # cannot run here: shown with the outputs saved in it
-    CHOSEN = "saved outputs"       # its front matter already says execute: false
-    FAILS = "fails"                # cannot run here and has no saved outputs to show
+    SAVED = "saved"        # cannot run here: proposed to be shown with the outputs saved in it
+    CHOSEN = "chosen"      # its front matter already says execute: false
+    FAILS = "fails"        # cannot run here and has no saved outputs to show
+
+    @property
+    def label(self) -> str:
+        return "saved outputs" if self in (Outcome.SAVED, Outcome.CHOSEN) else self.value
 
 
 class Reason(str, enum.Enum):
@@ -310,7 +314,7 @@ def _check_edit(before: str, after: str, wanted: dict[str, str], removed: set[st
 def format_report(report: MigrationReport, config: Config, program: str = "nbjekyll") -> str:
     rows = [("notebook", "result", "reason", "readers are told", "to make it run here")]
     for f in report.findings:
-        rows.append((f.key, f.outcome.value, f.reason.value if f.reason else "", f.shown, f.fix))
+        rows.append((f.key, f.outcome.label, f.reason.value if f.reason else "", f.shown, f.fix))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows]
     lines = [line.rstrip() for line in lines]

@@ -173,3 +173,14 @@ def test_a_one_line_setting_is_not_rewritten():
         with_saved_outputs("nbjekyll:\n  saved_outputs: {a.ipynb: x}\n", "notebooks", {"b.ipynb": "y"}, set())
     assert str(error.value) == ("_config.yml: 'nbjekyll.saved_outputs' is written on one line; write it one entry a "
                                 "line (saved_outputs:\\n    NOTEBOOK: REASON) and run migrate again")
+
+
+def test_a_notebook_its_author_keeps_unexecuted_is_reported_and_not_run(blog, capsys):
+    shutil.copy(NOTEBOOKS / "saved_outputs_front_matter.ipynb", blog / "_notebooks" / "2020-03-01-chosen.ipynb")
+    code, out, err = nbjekyll(capsys, "migrate", "--site", str(blog), "--notebooks", "_notebooks", "--write",
+                              str(blog / "_notebooks" / "2020-03-01-chosen.ipynb"))
+    assert code == 0 and "executing" not in err + out
+    assert re.fullmatch(r"2020-03-01-chosen\.ipynb +saved outputs +author's choice +needs the package rdkit +its front "
+                        r"matter says execute: false", table_row(out, "2020-03-01-chosen.ipynb"))
+    assert "_config.yml: nbjekyll.saved_outputs already says this; nothing changed" in out
+    assert (blog / "_config.yml").read_text() == (BLOG / "_config.yml").read_text()
