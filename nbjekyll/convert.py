@@ -219,11 +219,11 @@ class _Converter:
 
     def post(self) -> Post:
         items = self.items()
-        if self.source.saved is not None:  # where a reader sees it first: these outputs were not made here
-            from .saved import notice
-            items.insert(0, {"kind": "raw", "text": notice(self.source)})
         if self.source.front_matter.get("toc") is True:  # fastpages' switch: kramdown writes the list
             items.insert(0, {"kind": "markdown", "text": "* Contents\n{:toc}"})
+        if self.source.saved is not None:  # first thing a reader sees: these outputs were not made here
+            from .saved import notice
+            items.insert(0, {"kind": "raw", "text": notice(self.source)})
         body = _environment.get_template("post.md.j2").render(items=items)
         if self.interactive.scripts:
             body = self.interactive.stable(body.strip("\n") + "\n\n" + self.interactive.page_html(self.images.url, self.config.vendor_dir))

@@ -52,11 +52,10 @@ def saved_outputs_of(front_matter: dict, rel: str, config: Config) -> SavedOutpu
             raise NotebookError(rel, f"front matter '{FRONT_MATTER_KEY}: false' needs '{REASON_KEY}:', the reason "
                                      "readers are shown (e.g. execute_reason: needs the package rdkit)")
         return SavedOutputs(reason.strip(), "front matter")
-    in_folder = config.rel(config.site / rel)
     notebooks = config.rel(config.notebooks_dir)
-    short = in_folder[len(notebooks) + 1:] if in_folder.startswith(notebooks + "/") else in_folder
+    short = rel[len(notebooks) + 1:] if rel.startswith(notebooks + "/") else rel
     for pattern, reason in config.saved_outputs:
-        if fnmatch.fnmatchcase(short, pattern) or fnmatch.fnmatchcase(in_folder, pattern):
+        if fnmatch.fnmatchcase(short, pattern) or fnmatch.fnmatchcase(rel, pattern):
             return SavedOutputs(reason, f"nbjekyll.saved_outputs: {pattern}")
     return None
 

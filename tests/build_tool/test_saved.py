@@ -144,3 +144,21 @@ def test_this_repository_requires_execution():
     from pathlib import Path
     from nbjekyll.config import load_config
     assert load_config(Path(__file__).resolve().parents[2]).require_execution is True
+
+
+def test_the_notice_comes_before_the_table_of_contents_and_no_outputs_is_warned(site):
+    path = site.add("saved_outputs_front_matter.ipynb", "2021-02-06-toc.ipynb")
+    nb = json.loads(path.read_text())
+    nb["cells"][0]["source"] = "---\ntitle: T\ntoc: true\nexecute: false\nexecute_reason: needs the package rdkit\n---"
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+    path.write_text(json.dumps(nb))
+    run = site.build()
+    assert run.code == 0, run.err
+    body = site.post("2021-02-06-toc").split("---\n", 2)[2]
+    assert body.startswith('\n{% raw %}<p class="saved-outputs" markdown="0"><strong>Outputs as saved by the '
+                           'author</strong> on <time datetime="2019-05-04">May 4, 2019</time>; not executed by this '
+                           'build. Reason: needs the package rdkit</p>\n\n* Contents\n{:toc}\n')
+    assert ("notebooks/2021-02-06-toc.ipynb: warning: shown with its saved outputs (front matter), but it has none: "
+            "the post shows its code only\n") in run.err
