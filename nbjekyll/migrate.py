@@ -21,6 +21,7 @@ import yaml
 from .config import CONFIG_FILE, SECTION, Config
 from .errors import BuildError
 from .files import atomic_write
+from .hints import Command
 from .kit import _parse_config, _with_section
 from .progress import Progress, Result, Status
 from .raised import INPUT_ERROR
@@ -79,6 +80,7 @@ class Finding:
     reason: Reason | None = None
     shown: str = ""    # the reason readers see on the page
     fix: str = ""      # what would make it run here
+    holds_outputs: bool = False  # runs here, yet is committed with outputs (check asks for them to be stripped)
 
 
 @dataclass
@@ -191,7 +193,7 @@ def _finding(config: Config, result: Result) -> Finding:
         return Finding(rel, key, Outcome.CHOSEN, Reason.AUTHOR, source.saved.reason,
                        "its front matter says execute: false")
     if result.ok:
-        return Finding(rel, key, Outcome.RUNS)
+        return Finding(rel, key, Outcome.RUNS, holds_outputs=source is not None and has_outputs(source.nb))
     if source is None:
         return Finding(rel, key, Outcome.FAILS, Reason.OTHER, "", str(result.error))
     reason, shown, fix = classify(str(result.error or ""), source.nb)
@@ -337,6 +339,12 @@ def format_report(report: MigrationReport, config: Config, program: str = "nbjek
                                   f"{len(removed)} removed ({'it runs' if len(removed) == 1 else 'they run'} now)" if removed else "") if part))
         else:
             lines.append(f"{CONFIG_FILE}: {SECTION}.{SETTING} already says this; nothing changed")
+    holding = [f.notebook for f in report.findings if f.holds_outputs]
+    if holding:
+        lines.append(f"{len(holding)} notebook{'s' if len(holding) != 1 else ''} that run here still hold the outputs "
+                     f"saved in {'them' if len(holding) != 1 else 'it'}, which {config.command(Command.CHECK)} "
+                     f"reports: {config.command(Command.STRIP, *holding)} removes them (the posts show this build's "
+                     "outputs).")
     if proposals or report.findings:
         lines.append(f"Next: {program} build, then jekyll build. After a fix from the last column, run "
                      f"{program} migrate --write again: a notebook that runs goes back to being executed.")

@@ -70,6 +70,9 @@ def test_migrate_build_and_jekyll_show_every_post_saying_where_its_outputs_came_
     assert re.search(r"\n10 notebooks: 3 run here, 7 shown with saved outputs, 0 cannot be shown \(no saved outputs\) "
                      r"— in \d+\.\d s\nProposed: show 7 with their saved outputs\. Run nbjekyll migrate --write to "
                      r"record that in _config\.yml \(nbjekyll\.saved_outputs\); notebooks are never changed\.\n", out)
+    assert (f"\n2 notebooks that run here still hold the outputs saved in them, which nbjekyll check --site {blog} "
+            f"reports: nbjekyll strip --site {blog} _notebooks/2020-02-01-runs.ipynb _notebooks/2020-02-08-draft.ipynb "
+            "removes them (the posts show this build's outputs).\n") in out
     assert "_notebooks/2020-02-03-network.ipynb: cell 2 (execution count 1) raised URLError" in err
     assert "Traceback" not in err  # one line per failure: the table says the rest
     config_before = (blog / "_config.yml").read_text()
