@@ -22,7 +22,7 @@ from .config import CONFIG_FILE, SECTION, Config
 from .errors import BuildError
 from .files import atomic_write
 from .hints import Command
-from .kit import _parse_config, _with_section
+from .kit import _ensure_newline, _parse_config, _with_section
 from .progress import Progress, Result, Status
 from .raised import INPUT_ERROR
 from .saved import has_outputs
@@ -246,7 +246,7 @@ def with_saved_outputs(text: str, notebooks_dir: str, wanted: dict[str, str], re
     settings = _parse_config(text)
     if SECTION in settings and not isinstance(settings[SECTION], (dict, type(None))):
         raise MigrateError(f"{CONFIG_FILE}: '{SECTION}' is not a mapping of settings; fix it and run migrate again")
-    text = _with_section(text, notebooks_dir, settings)
+    text = _with_section(_ensure_newline(text), notebooks_dir, settings)
     lines = text.splitlines(keepends=True)
     top = next(i for i, line in enumerate(lines) if re.match(rf"^{SECTION}\s*:\s*(#.*)?$", line))
 

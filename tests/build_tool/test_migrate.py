@@ -171,6 +171,21 @@ def test_the_config_edit_keeps_keys_comments_and_the_users_own_entries():
     assert removed == CONFIG_WITH_SECTION.replace("    2020-02-02-missing-package.ipynb: stale reason\n", "")
 
 
+def test_a_config_without_the_section_or_a_final_newline_gets_both():
+    assert with_saved_outputs("title: x", "_notebooks", {"a.ipynb": "needs rdkit"}, set()) == (
+        "title: x\n\n"
+        "# Settings of nbjekyll, which executes the notebooks in notebooks_dir and writes them as posts\n"
+        "# (`nbjekyll build`); every setting is described in its docs.\n"
+        "nbjekyll:\n  notebooks_dir: _notebooks\n"
+        "  # Written by nbjekyll migrate: notebooks shown with the outputs saved in them (not executed\n"
+        "  # here), and the reason readers are shown. Remove a line to have the notebook executed.\n"
+        "  saved_outputs:\n    a.ipynb: needs rdkit\n")
+    assert with_saved_outputs("nbjekyll:\n  timeout: 60", "n", {"a.ipynb": "r"}, set()).endswith(
+        "  timeout: 60\n  # Written by nbjekyll migrate: notebooks shown with the outputs saved in them (not executed\n"
+        "  # here), and the reason readers are shown. Remove a line to have the notebook executed.\n"
+        "  saved_outputs:\n    a.ipynb: r\n")
+
+
 def test_a_one_line_setting_is_not_rewritten():
     with pytest.raises(MigrateError) as error:
         with_saved_outputs("nbjekyll:\n  saved_outputs: {a.ipynb: x}\n", "notebooks", {"b.ipynb": "y"}, set())
