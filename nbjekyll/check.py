@@ -39,8 +39,11 @@ def check_site(config: Config, notebooks: list[Path]) -> list[str]:
         post = config.posts_dir / f"{source.post_name}.md"
         posts.add(post)
         slugs[source.slug] = source.post_name
-        if has_outputs(source.nb):
+        if has_outputs(source.nb) and source.saved is None:  # a saved-output notebook is committed with them
             problems.append(f"{source.rel}: committed with outputs; run {config.command(Command.STRIP, source.rel)}")
+        if source.saved is not None and config.require_execution:
+            problems.append(f"{source.rel}: shown with its saved outputs ({source.saved.asked_by}: "
+                            f"{source.saved.reason}), but nbjekyll.require_execution is true: make it run here")
         recorded, images_ok = recorded_inputs(config, source)
         if not post.exists():
             problems.append(f"{config.rel(post)}: missing; run {config.command(Command.BUILD, source.rel)}")
@@ -93,10 +96,17 @@ def orphans(config: Config, posts: set[Path], slugs: dict[str, str]) -> list[str
 
 
 def strip_outputs(config: Config, notebooks: list[Path]) -> list[str]:
-    """Remove outputs and execution counts in place; return the notebooks that changed."""
+    """Remove outputs and execution counts in place; return the notebooks that changed.
+
+    A notebook shown with its saved outputs (nbjekyll.saved) keeps them: they are its post."""
     import nbformat
     changed = []
     for path in notebooks:
+        try:
+            if read_notebook(path, config).saved is not None:
+                continue
+        except NotebookError:
+            pass  # nbformat says below what is wrong with it
         try:
             with open(path, encoding="utf-8") as handle:
                 nb = nbformat.read(handle, as_version=nbformat.NO_CONVERT)

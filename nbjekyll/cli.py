@@ -27,8 +27,9 @@ from .hints import Invocation
 from .selection import select_notebooks
 
 # name -> the module of nbjekyll.commands that declares its arguments and runs it
-SUBCOMMANDS = {"init": "init", "build": "build", "check": "check", "explain": "explain", "strip": "strip", "watch": "watch",
-               "setup-kernels": "setup_kernels", "shard": "shard", "merge": "merge"}
+SUBCOMMANDS = {"init": "init", "build": "build", "check": "check", "explain": "explain", "strip": "strip",
+               "watch": "watch", "setup-kernels": "setup_kernels", "shard": "shard", "merge": "merge",
+               "migrate": "migrate"}
 SITELESS = {"init"}  # commands that make a site, rather than read one
 
 

@@ -52,6 +52,13 @@ DEFAULTS: dict[str, Any] = {
     "kernels": {},
     "kernel_aliases": {},  # regular expression (whole kernel name) -> the kernel to run it in
     "strict_kernels": False,  # True: a kernel that is not installed fails, instead of borrowing one
+    # Notebooks built from the outputs saved in them, without a kernel: a mapping of a notebook's path or a
+    # glob (relative to notebooks_dir, or to the site) to the reason readers are shown (see nbjekyll.saved).
+    "saved_outputs": {},
+    # True: with --strict or CI=true, a notebook that would be built from its saved outputs fails instead.
+    "require_execution": False,
+    # True: a cell that raises shows its error as Jupyter does and the run goes on (the build warns).
+    "allow_errors": False,
 }
 
 
@@ -94,6 +101,9 @@ class Config:
     kernels: dict = field(default_factory=dict)  # name -> KernelDeclaration
     kernel_aliases: list = field(default_factory=list)  # [(compiled pattern, kernel name)], in order
     strict_kernels: bool = False
+    saved_outputs: tuple = ()  # ((pattern, reason), ...) in the order _config.yml lists them
+    require_execution: bool = False
+    allow_errors: bool = False
     # The site's url prefix, used only in messages and tests; links go through Liquid's relative_url.
     baseurl: str = ""
     # How the person started the tool, for hints; set by the command line, never read from _config.yml.
@@ -293,6 +303,16 @@ def load_config(site: Path) -> Config:
     if not isinstance(strict_kernels, bool):
         problems.append(f"Config value '{SECTION}.strict_kernels': expected true or false, got {strict_kernels!r}")
 
+    saved_outputs = values["saved_outputs"] or {}
+    if not isinstance(saved_outputs, dict) or not all(
+            isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip() for k, v in saved_outputs.items()):
+        problems.append(f"Config value '{SECTION}.saved_outputs': expected a mapping of notebook paths or globs to "
+                        f"the reason readers are shown, got {saved_outputs!r}")
+        saved_outputs = {}
+    for name in ("require_execution", "allow_errors"):
+        if not isinstance(values[name], bool):
+            problems.append(f"Config value '{SECTION}.{name}': expected true or false, got {values[name]!r}")
+
     baseurl = raw.get("baseurl") or ""
     if not isinstance(baseurl, str):
         problems.append(f"Config value 'baseurl': expected a string, got {baseurl!r}")
@@ -317,6 +337,9 @@ def load_config(site: Path) -> Config:
         kernels=kernels,
         kernel_aliases=aliases,
         strict_kernels=strict_kernels is True,
+        saved_outputs=tuple((k.strip(), v.strip()) for k, v in saved_outputs.items()),
+        require_execution=values["require_execution"] is True,
+        allow_errors=values["allow_errors"] is True,
         baseurl=baseurl,
     )
 

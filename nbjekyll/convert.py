@@ -95,6 +95,10 @@ class _Converter:
                     raise NotebookError(self.source.rel, f"cell {position}: the attachment {name!r} is not an image "
                                                          f"({', '.join(bundle)})")
                 return self.images.url(self.images.add(image_bytes(bundle[mime], mime), IMAGE_EXTENSIONS[mime]))
+            if is_image and target.startswith("/") and not target.startswith("//") and "'" not in target:
+                # fastpages' /images/…: a file of the site, served under its baseurl as fastpages served it
+                if (self.config.site / target.split("?", 1)[0].lstrip("/")).resolve().is_file():
+                    return self.liquid.add("{{ '" + target + "' | relative_url }}")
             if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", target) or target.startswith(("/", "#")):
                 return None
             path_part, hash_mark, fragment = target.partition("#")
@@ -217,6 +221,9 @@ class _Converter:
         items = self.items()
         if self.source.front_matter.get("toc") is True:  # fastpages' switch: kramdown writes the list
             items.insert(0, {"kind": "markdown", "text": "* Contents\n{:toc}"})
+        if self.source.saved is not None:  # first thing a reader sees: these outputs were not made here
+            from .saved import notice
+            items.insert(0, {"kind": "raw", "text": notice(self.source)})
         body = _environment.get_template("post.md.j2").render(items=items)
         if self.interactive.scripts:
             body = self.interactive.stable(body.strip("\n") + "\n\n"

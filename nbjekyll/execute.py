@@ -28,6 +28,7 @@ from .config import Config
 from .errors import CellError, CellFailure, NotebookError
 from .files import atomic_write
 from .kernels import kernels_share, spec_manager
+from .raised import input_headline
 from .sources import SourceNotebook
 from .tracebacks import strip_ansi
 
@@ -317,6 +318,7 @@ async def _execute_once(source: SourceNotebook, kernel: str, config: Config, set
         kernel_name=kernel,
         resources={"metadata": {"path": str(source.path.parent)}},
         record_timing=False,
+        allow_errors=source.allow_errors,  # front matter / nbjekyll.allow_errors (see nbjekyll.raised)
         on_cell_start=cell_started,
         log=quiet_log,
     )
@@ -431,5 +433,6 @@ def _explain(exc: Exception, nb: Any, source: SourceNotebook, config: Config, se
     if isinstance(exc, CellExecutionError):
         failure.ename = failure.ename or exc.ename
         failure.evalue = failure.evalue or exc.evalue
-        return CellError(source.rel, failure, f"raised {failure.ename}: {failure.evalue}", partial)
+        return CellError(source.rel, failure, input_headline(failure) or f"raised {failure.ename}: {failure.evalue}",
+                         partial)
     return exc

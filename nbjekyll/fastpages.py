@@ -88,6 +88,8 @@ def front_matter_cell(source: str) -> tuple[dict, list[str]] | None:
     rest = lines[1:]
     if rest and rest[0].startswith(">"):
         summary = _SUMMARY.match(rest.pop(0)).group("summary")
+        if len(summary) >= 2 and summary[0] == summary[-1] and summary[0] in "\"'":
+            summary = summary[1:-1]  # fastpages pasted it into YAML, which read the quotes as quoting
         if summary:
             front_matter["description"] = summary
     for line in rest:

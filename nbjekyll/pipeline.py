@@ -21,6 +21,8 @@ from .config import Config, default_jobs
 from .errors import BuildInterrupted, CellError, NotebookError
 from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
 from .progress import Progress, Result, Status
+from . import saved
+from .raised import raised_cells
 from .sources import SourceNotebook, read_notebook
 from .write import SiteLock, existing_text, provenance_path, remove_unused_scripts, write_post, write_provenance
 
@@ -40,6 +42,7 @@ class BuildOptions:
     execute: bool = True  # False for a merge: every run must come from the shards' bundles
     rerender: frozenset = frozenset()  # notebooks whose post is written from their cached run even if current
     retry_failed: bool = False  # run a notebook again even though it failed last time with the same inputs
+    forbid_saved: bool = False  # nbjekyll.require_execution with --strict/CI=true: saved outputs fail
 
 
 class Builder:
@@ -106,6 +109,19 @@ class Builder:
         self.failures.forget(source)
         return executed
 
+    def saved_run(self, source: SourceNotebook, decision: Plan, warnings: list[str]):
+        """The notebook as saved, its inputs and stamp, for a post made without a kernel (see nbjekyll.saved)."""
+        if self.options.forbid_saved:
+            raise NotebookError(source.rel, f"would be shown with its saved outputs ({source.saved.asked_by}: "
+                                            f"{source.saved.reason}), but nbjekyll.require_execution with --strict "
+                                            "(or CI=true) forbids it: make it run here")
+        if self.config.require_execution:
+            warnings = warnings + ["shown with its saved outputs although nbjekyll.require_execution is true; "
+                                   "--strict or CI=true makes this a failure"]
+        self.progress.started(source.rel, f"rendering its saved outputs ({source.saved.reason})")
+        return (saved.notebook(source), decision.inputs, saved.provenance(source), Status.SAVED,
+                warnings + saved.warnings(source))
+
     async def build_one(self, path: Path, threads: int) -> Result:
         rel = self.config.rel(path)
         start = time.monotonic()
@@ -122,21 +138,24 @@ class Builder:
                 if entry is not None and entry.record["execution_key"] == decision.inputs.execution_key():
                     decision = Plan(Action.RENDER, ["the shard's run"], entry, decision.inputs, decision.environment)
             if decision.action is Action.UP_TO_DATE:
-                result = Result(rel, Status.UP_TO_DATE, cells, time.monotonic() - start, warnings)
+                result = Result(rel, Status.UP_TO_DATE, cells, time.monotonic() - start, warnings,
+                                saved=source.saved is not None)
                 self.progress.finished(result)
                 return result
             source.validate()
             problem = decision.environment.problem if decision.environment else None
-            if decision.action is Action.EXECUTE and not self.options.execute:
+            if source.saved is not None:  # shown with the outputs saved in it: no kernel (nbjekyll.saved)
+                notebook, inputs, provenance, status, warnings = self.saved_run(source, decision, warnings)
+            elif decision.action is Action.EXECUTE and not self.options.execute:
                 raise NotebookError(rel, f"needs executing ({'; '.join(decision.reasons)}), but no bundle "
                                          "holds a run of it: was it left out of the shards?")
-            if decision.action is Action.EXECUTE and problem:
+            elif decision.action is Action.EXECUTE and problem:
                 # Another machine may lack this kernel's interpreter: the committed post stays as it is.
                 result = Result(rel, Status.SKIPPED, cells, time.monotonic() - start, warnings,
                                 error=f"{rel}: skipped: {problem}")
                 self.progress.finished(result)
                 return result
-            if decision.action is Action.EXECUTE:
+            elif decision.action is Action.EXECUTE:
                 notebook, inputs, provenance = await self.execute_unless_known_to_fail(source, decision, cells,
                                                                                       threads)
                 status = Status.BUILT
@@ -150,9 +169,11 @@ class Builder:
                 provenance = decision.cached.record.get("provenance")
                 status = Status.RENDERED
             if not self.options.write:
-                result = Result(rel, Status.EXECUTED, cells, time.monotonic() - start, warnings)
+                result = Result(rel, Status.EXECUTED if status is not Status.SAVED else status, cells,
+                                time.monotonic() - start, warnings, saved=status is Status.SAVED)
                 self.progress.finished(result)
                 return result
+            warnings += raised_cells(notebook, source)
             post = convert(source, notebook, self.config, built_from=inputs.for_front_matter())
             if self.kernels.stopping:
                 raise Interrupted()
@@ -162,7 +183,8 @@ class Builder:
             write_post(self.config, post, rel)
             if provenance and not unchanged:
                 write_provenance(self.config, source.slug, provenance)
-            result = Result(rel, status, cells, time.monotonic() - start, warnings + post.warnings)
+            result = Result(rel, status, cells, time.monotonic() - start, warnings + post.warnings,
+                            saved=status is Status.SAVED)
         except NotebookError as exc:
             result = Result(rel, Status.FAILED, cells, time.monotonic() - start, warnings, error=str(exc))
         except Interrupted:
@@ -197,8 +219,13 @@ class Builder:
         for path in paths:
             rel = self.config.rel(path)
             try:
-                decision = self.plan(self.read(path))
-                results.append(Result(rel, Status.PLANNED, detail=decision.describe(), warnings=self.flush_cache_warnings()))
+                source = self.read(path)
+                decision = self.plan(source)
+                detail = decision.describe()
+                if source.saved is not None and decision.action is not Action.UP_TO_DATE:
+                    detail = f"will render its saved outputs, not execute it ({source.saved.asked_by}: {source.saved.reason})"
+                results.append(Result(rel, Status.PLANNED, detail=detail, warnings=self.flush_cache_warnings(),
+                                      saved=source.saved is not None))
             except NotebookError as exc:
                 results.append(Result(rel, Status.FAILED, error=str(exc)))
         return results

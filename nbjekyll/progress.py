@@ -24,6 +24,7 @@ class Status(str, enum.Enum):
     EXECUTED = "executed"        # a shard's: run, and the run is in the bundle (no post written)
     CACHED = "cached"            # a shard's: the cached run is in the bundle
     PLANNED = "planned"          # --explain: ``detail`` says what a build would do
+    SAVED = "saved"              # post written from the outputs saved in the notebook, no kernel (nbjekyll.saved)
 
     def __str__(self) -> str:
         return self.value
@@ -41,6 +42,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     detail: str = ""  # --explain: what a build would do, and why
+    saved: bool = False  # its post shows the outputs saved in the notebook (written now, or up to date)
 
     @property
     def ok(self) -> bool:
@@ -97,6 +99,8 @@ class Progress:
             self.line(f"{result.notebook}: up to date")
         elif result.status is Status.SKIPPED:
             self.line(str(result.error), error=True)
+        elif result.status is Status.SAVED:
+            self.line(f"{result.notebook}: written from its saved outputs, not executed, in {result.seconds:.1f} s")
         elif result.ok:
             self.line(f"{result.notebook}: {result.status} in {result.seconds:.1f} s")
         else:
@@ -112,7 +116,10 @@ class Progress:
             rows.append(f"{r.notebook:<{width}}  {r.status:<10}  {r.cells:>5}  {r.seconds:>7.1f}")
         failed = sum(r.status is Status.FAILED for r in results)
         skipped = sum(r.status is Status.SKIPPED for r in results)
+        saved = sum(r.saved and r.ok for r in results)
         rows.append(f"{len(results)} notebook{'s' if len(results) != 1 else ''}: "
-                    f"{len(results) - failed - skipped} ok, " + (f"{skipped} skipped, " if skipped else "") +
+                    f"{len(results) - failed - skipped - saved} ok, " +
+                    (f"{saved} shown with saved outputs (not executed), " if saved else "") +
+                    (f"{skipped} skipped, " if skipped else "") +
                     f"{failed} failed")
         self.line("\n" + "\n".join(rows))

@@ -19,12 +19,13 @@ from .config import Config, load_yaml
 from .errors import NotebookError
 from .notebook_file import as_read_by_nbformat, read_with_nbformat, structure_problem, validate
 from .fastpages import front_matter_cell as fastpages_front_matter, metadata_tags, split_flags
+from .saved import REASON_KEY, SavedOutputs, saved_outputs_of
 
 FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 HEADING = re.compile(r"^# +(?P<title>.+?)\s*#*\s*$")
 OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
 # Front-matter keys the build tool reads itself and does not pass on to the post.
-TOOL_KEYS = ("depends", "timeout", "exclusive", "kernel")
+TOOL_KEYS = ("depends", "timeout", "exclusive", "kernel", "execute", REASON_KEY, "allow_errors")
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ class SourceNotebook:
     timeout: int | None = None
     depends: list[str] = field(default_factory=list)
     exclusive: bool = False  # run alone, with every core (benchmarks)
+    saved: SavedOutputs | None = None  # shown with the outputs saved in it, not executed (nbjekyll.saved)
+    allow_errors: bool = False  # a cell that raises shows its error and the run goes on
 
     validated: bool = False
     warnings: list[str] = field(default_factory=list)  # what was read, but not as its convention says
@@ -299,7 +302,12 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
         raise NotebookError(rel, f"front matter 'depends': expected a list of paths or globs, got {depends!r}")
 
     kernel_name = _kernel_name(front_matter, nb.metadata, config, rel)
+    saved = saved_outputs_of(front_matter, rel, config)
+    allow_errors = front_matter.get("allow_errors", config.allow_errors)
+    if not isinstance(allow_errors, bool):
+        raise NotebookError(rel, f"front matter 'allow_errors': expected true or false, got {allow_errors!r}")
     return SourceNotebook(path=path, rel=rel, nb=nb, date=date, slug=slug, front_matter=front_matter,
                           front_matter_cell=front_matter_cell, title_heading=title_heading,
                           options=options, kernel_name=kernel_name, timeout=timeout, depends=depends,
-                          exclusive=front_matter.get("exclusive") is True, validated=validated, warnings=warnings)
+                          exclusive=front_matter.get("exclusive") is True, validated=validated, warnings=warnings,
+                          saved=saved, allow_errors=allow_errors)

@@ -17,12 +17,13 @@ from pathlib import Path
 from ..config import Config
 from ..digests import digest, file_digest
 from ..kernels import Environment, environment_of
+from ..saved import notebook_key
 from ..sources import SourceNotebook, shown_source
 
 CACHE_FORMAT = 2
 # What writes a post's text: a change to any of them re-renders every post (the configuration's
 # part is its values, in current_inputs).
-TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "commonmark.py", "fastpages.py",
+TOOL_FILES = ("convert.py", "saved.py", "outputs.py", "images.py", "markdown.py", "commonmark.py", "fastpages.py",
               "interactive.py", "notebook_file.py", "sources.py", "tracebacks.py", "vendor.py", "templates/post.md.j2",
               "templates/provenance.liquid", "static/interactive.js")
 NOT_WRITING_POSTS = ("config.py", "errors.py", "files.py", "hints.py")
@@ -85,10 +86,14 @@ def current_inputs(source: SourceNotebook, config: Config, files: dict[str, str 
     environment = environment or environment_of(source.kernel_name, config)
     cells = code_cells(source)
     rendered = render_cells(source)
+    code_parts = [source.kernel_name, cells, config.kernel_env] + (["allow_errors"] if source.allow_errors else [])
+    if source.saved is not None:  # shown as saved: no kernel, no environment; every byte of it is the input
+        code_parts, environment = [notebook_key(source.nb)], Environment(source.kernel_name, "", None, None)
+        files = {}
     config_part = [config.front_matter, config.output_max_lines, config.rel(config.images_dir), config.vendor_dir,
                    config.kernel_env, tool_digest(), CACHE_FORMAT]
     return Inputs(
-        code=digest(json.dumps([source.kernel_name, cells, config.kernel_env])),
+        code=digest(json.dumps(code_parts)),
         render=digest(json.dumps([rendered, config_part], sort_keys=True, default=str)),
         requirements=environment.requirements,
         python=environment.python,

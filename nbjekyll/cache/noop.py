@@ -37,5 +37,6 @@ def all_up_to_date(config: Config, paths: list[Path]) -> list[Result] | None:
             # With a post's record the cache cannot make it current: it is not even opened.
             if recorded is None or plan(source, config, recorded, None, images_ok=images_ok).action is not Action.UP_TO_DATE:
                 return None
-            results.append(Result(source.rel, Status.UP_TO_DATE, source.executed_cells, time.monotonic() - start))
+            results.append(Result(source.rel, Status.UP_TO_DATE, source.executed_cells, time.monotonic() - start,
+                                  saved=source.saved is not None))
     return results

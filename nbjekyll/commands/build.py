@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..config import Config
 from ..progress import Progress
 from . import options
-from .common import exit_status, jobs
+from .common import exit_status, forbids_saved_outputs, jobs
 
 HELP = "execute the notebooks whose posts are not current and write their posts"
 
@@ -23,9 +23,10 @@ def run(config: Config, args, paths) -> int:
             for result in results:
                 progress.finished(result)
             progress.summary(results)
-            return exit_status(results, args)
+            return exit_status(results, args, config)
     from ..pipeline import BuildOptions, run_build  # imports asyncio and, when a kernel starts, nbclient
     results = run_build(config, paths, BuildOptions(timeout=args.timeout, force=args.force, jobs=jobs(config, args),
-                                                    retry_failed=args.retry_failed), progress)
+                                                    retry_failed=args.retry_failed,
+                                                    forbid_saved=forbids_saved_outputs(config, args)), progress)
     progress.summary(results)
-    return exit_status(results, args)
+    return exit_status(results, args, config)

@@ -21,8 +21,18 @@ def jobs(config: Config, args) -> int:
     return args.jobs or config.jobs or default_jobs()
 
 
-def exit_status(results, args) -> int:
+def forbids_saved_outputs(config: Config, args) -> bool:
+    """nbjekyll.require_execution with --strict or CI=true: no post may show saved outputs."""
+    return config.require_execution and strict_mode(args)
+
+
+def exit_status(results, args, config: Config | None = None) -> int:
     if any(r.status is Status.FAILED for r in results):
+        return 1
+    saved = [r.notebook for r in results if r.saved]
+    if saved and config is not None and forbids_saved_outputs(config, args):
+        print(f"error: {plural(len(saved), 'notebook')} shown with saved outputs ({', '.join(saved)}), and "
+              "nbjekyll.require_execution with --strict (or CI=true) makes that a failure", file=sys.stderr)
         return 1
     skipped = sum(r.status is Status.SKIPPED for r in results)
     if skipped and strict_mode(args):

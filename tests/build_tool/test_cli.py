@@ -50,7 +50,7 @@ def test_every_config_problem_is_reported_at_once(site):
         "error: _config.yml: invalid configuration:\n"
         "  Config value 'nbjekyll.colour': unknown setting (known: notebooks_dir, posts_dir, images_dir, "
         "build_dir, timeout, output_max_lines, front_matter, kernel_env, kernel_requirements, jobs, kernels_dir, provenance_dir, vendor_dir, kernels, "
-        "kernel_aliases, strict_kernels)\n"
+        "kernel_aliases, strict_kernels, saved_outputs, require_execution, allow_errors)\n"
         "  Config value 'nbjekyll.posts_dir': must be a folder inside the site, got '../elsewhere'\n"
         "  Config value 'nbjekyll.build_dir': the same folder as 'nbjekyll.images_dir' ('img')\n"
         "  Config value 'nbjekyll.timeout': expected a positive whole number, got -1\n"
@@ -160,7 +160,8 @@ def test_nbjekyll_without_a_command_says_which_there_are():
     done = subprocess.run([sys.executable, "-m", "nbjekyll"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2
     assert done.stderr.endswith("error: python -m nbjekyll: give a command: init, build, check, explain, strip, watch, "
-                                "setup-kernels, shard, merge (`python -m nbjekyll COMMAND --help` lists its options)\n")
+                                "setup-kernels, shard, merge, migrate (`python -m nbjekyll COMMAND --help` lists its "
+                                "options)\n")
 
 
 def test_build_py_and_nbjekyll_build_write_the_same_post(site, capsys):
