@@ -24,7 +24,7 @@ CACHE_FORMAT = 2
 # What writes a post's text: a change to any of them re-renders every post (the configuration's
 # part is its values, in current_inputs).
 TOOL_FILES = ("convert.py", "saved.py", "outputs.py", "images.py", "markdown.py", "commonmark.py", "fastpages.py",
-              "interactive.py", "notebook_file.py", "sources.py", "tracebacks.py", "vendor.py", "templates/post.md.j2",
+              "interactive.py", "notebook_file.py", "sources.py", "tracebacks.py", "vendor.py", "digests.py", "templates/post.md.j2",
               "templates/provenance.liquid", "static/interactive.js")
 NOT_WRITING_POSTS = ("config.py", "errors.py", "files.py", "hints.py")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
