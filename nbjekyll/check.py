@@ -16,7 +16,7 @@ from .errors import NotebookError
 from .files import atomic_write
 from .hints import Command
 from .sources import read_notebook
-from .write import read_front_matter, unused_script_folders
+from .write import page_folders, post_path, read_front_matter, unused_script_folders
 
 GENERATED_IMAGE = re.compile(r"^[0-9a-f]{16}\.[a-z]+$")
 
@@ -36,7 +36,7 @@ def check_site(config: Config, notebooks: list[Path]) -> list[str]:
         except NotebookError as exc:
             problems.append(str(exc))
             continue
-        post = config.posts_dir / f"{source.post_name}.md"
+        post = post_path(config, source.post_name, source.chapter.tutorial.name if source.chapter else None)
         posts.add(post)
         slugs[source.slug] = source.post_name
         if has_outputs(source.nb):
@@ -72,8 +72,8 @@ def unused_images(config: Config, post: Path, slug: str) -> list[str]:
 
 def orphans(config: Config, posts: set[Path], slugs: dict[str, str]) -> list[str]:
     found = []
-    if config.posts_dir.is_dir():
-        for post in sorted(config.posts_dir.glob("*.md")):
+    for folder in page_folders(config):
+        for post in sorted(folder.glob("*.md")) if folder.is_dir() else []:
             owner = (read_front_matter(post) or {}).get("notebook")
             if owner and post not in posts and not (config.site / owner).exists():
                 found.append(f"{config.rel(post)}: orphan (its notebook {owner} no longer exists)")
@@ -97,6 +97,8 @@ def strip_outputs(config: Config, notebooks: list[Path]) -> list[str]:
     import nbformat
     changed = []
     for path in notebooks:
+        if path.suffix != ".ipynb":
+            continue  # a text notebook holds no outputs
         try:
             with open(path, encoding="utf-8") as handle:
                 nb = nbformat.read(handle, as_version=nbformat.NO_CONVERT)

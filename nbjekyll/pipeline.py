@@ -58,7 +58,7 @@ class Builder:
     def read(self, path: Path) -> SourceNotebook:
         source = read_notebook(path, self.config)
         rel = source.rel
-        for key in (source.post_name, source.slug):
+        for key in source.claims:
             other = self.claimed_names.setdefault(key, rel)
             if other != rel:
                 raise NotebookError(rel, f"{other} already produces the post or image folder {key!r}; "

@@ -57,8 +57,18 @@ def _parsed_front_matter(block: str) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def post_path(config: Config, name: str) -> Path:
-    return _inside(config.posts_dir / f"{name}.md", config.posts_dir)
+def page_folder(config: Config, collection: str | None = None) -> Path:
+    """Where a notebook's page goes: the posts folder, or a tutorial's collection folder ``_<name>``."""
+    return config.posts_dir if collection is None else config.site / f"_{collection}"
+
+
+def page_folders(config: Config) -> list[Path]:
+    return [config.posts_dir] + [page_folder(config, name) for name in sorted(config.tutorials)]
+
+
+def post_path(config: Config, name: str, collection: str | None = None) -> Path:
+    folder = page_folder(config, collection)
+    return _inside(folder / f"{name}.md", folder)
 
 
 def image_folder(config: Config, slug: str) -> Path:
@@ -67,7 +77,7 @@ def image_folder(config: Config, slug: str) -> Path:
 
 def check_ownership(config: Config, post: "Post", notebook_rel: str) -> None:
     """Refuse to overwrite a post that another notebook, or a person, wrote."""
-    target = post_path(config, post.name)
+    target = post_path(config, post.name, post.collection)
     if not target.exists():
         return
     owner = (read_front_matter(target) or {}).get("notebook")
@@ -81,14 +91,14 @@ def check_ownership(config: Config, post: "Post", notebook_rel: str) -> None:
 
 def existing_text(config: Config, post: "Post") -> str | None:
     try:
-        return post_path(config, post.name).read_text(encoding="utf-8")
+        return post_path(config, post.name, post.collection).read_text(encoding="utf-8")
     except OSError:
         return None
 
 
 def write_post(config: Config, post: "Post", notebook_rel: str) -> Path:
     check_ownership(config, post, notebook_rel)
-    config.posts_dir.mkdir(parents=True, exist_ok=True)
+    page_folder(config, post.collection).mkdir(parents=True, exist_ok=True)
     folder = image_folder(config, post.slug)
     if post.images:
         folder.mkdir(parents=True, exist_ok=True)
@@ -97,7 +107,7 @@ def write_post(config: Config, post: "Post", notebook_rel: str) -> Path:
         if not (target.exists() and target.read_bytes() == data):
             atomic_write(target, data)
     write_scripts(config, post, notebook_rel)
-    target = post_path(config, post.name)
+    target = post_path(config, post.name, post.collection)
     atomic_write(target, post.text().encode("utf-8"))
     remove_unused_images(folder, set(post.images))
     return target
@@ -123,8 +133,8 @@ def unused_script_folders(config: Config) -> list[Path]:
     if not vendor.is_dir():
         return []
     used: set[str] = set()
-    if config.posts_dir.is_dir():
-        for post in config.posts_dir.glob("*.md"):
+    for folder in page_folders(config):
+        for post in sorted(folder.glob("*.md")) if folder.is_dir() else []:
             used.update(re.findall(r"'/" + re.escape(config.vendor_dir) + r"/([^'/]+)/", post.read_text(encoding="utf-8")))
     return [folder for folder in sorted(vendor.iterdir())
             if folder.is_dir() and folder.name not in used

@@ -24,7 +24,8 @@ CACHE_FORMAT = 2
 # part is its values, in current_inputs).
 TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "commonmark.py", "fastpages.py",
               "interactive.py", "notebook_file.py", "sources.py", "tracebacks.py", "vendor.py", "templates/post.md.j2",
-              "templates/provenance.liquid", "static/interactive.js")
+              "templates/provenance.liquid", "templates/chapter-nav.liquid",
+              "templates/contents.liquid", "tutorials.py", "static/interactive.js")
 NOT_WRITING_POSTS = ("config.py", "errors.py", "files.py", "hints.py")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
 
@@ -87,6 +88,8 @@ def current_inputs(source: SourceNotebook, config: Config, files: dict[str, str 
     rendered = render_cells(source)
     config_part = [config.front_matter, config.output_max_lines, config.rel(config.images_dir), config.vendor_dir,
                    config.kernel_env, tool_digest(), CACHE_FORMAT]
+    if source.chapter is not None:  # posts' keys stay as they were
+        config_part.append(source.chapter_key())
     return Inputs(
         code=digest(json.dumps([source.kernel_name, cells, config.kernel_env])),
         render=digest(json.dumps([rendered, config_part], sort_keys=True, default=str)),
