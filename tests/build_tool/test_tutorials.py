@@ -154,9 +154,9 @@ def test_jekyll_builds_the_tutorial_with_its_navigation_under_the_baseurl(tutori
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     html = (tutorial.root / "_site" / "tutorials" / "02-reading-data.html").read_text()
-    assert '<a rel="prev" href="/blog/tutorials/01-first-steps.html">← First steps</a>' in html
+    assert '<a rel="prev" href="/blog/tutorials/01-first-steps.html">&larr; First steps</a>' in html
     assert '<a href="/blog/tutorials/">Contents: A small tour</a>' in html
-    assert '<a rel="next" href="/blog/tutorials/03-percent.html">A chapter kept as percent text →</a>' in html
+    assert '<a rel="next" href="/blog/tutorials/03-percent.html">A chapter kept as percent text &rarr;</a>' in html
     contents = (tutorial.root / "_site" / "tutorials" / "index.html").read_text()
     assert '<a href="/blog/tutorials/04-myst.html#joining-words">Joining words</a>' in contents
     assert 'id="joining-words"' in (tutorial.root / "_site" / "tutorials" / "04-myst.html").read_text()
