@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -160,3 +161,21 @@ def test_jekyll_builds_the_tutorial_with_its_navigation_under_the_baseurl(tutori
     contents = (tutorial.root / "_site" / "tutorials" / "index.html").read_text()
     assert '<a href="/blog/tutorials/04-myst.html#joining-words">Joining words</a>' in contents
     assert 'id="joining-words"' in (tutorial.root / "_site" / "tutorials" / "04-myst.html").read_text()
+
+
+def test_chapters_run_in_shards_and_merge_like_posts(tutorial, tmp_path):
+    for k in (1, 2):
+        run = tutorial.build("--shard", f"{k}/2", "--bundle", str(tmp_path / f"{k}.json"))
+        assert run.code == 0, run.err
+    run = tutorial.build("--merge", str(tmp_path / "1.json"), str(tmp_path / "2.json"))
+    assert run.code == 0, run.err
+    assert "executing" not in run.out and "6 notebooks: 6 ok, 0 failed" in run.out
+    assert "```text\n6\n```" in page(tutorial, "02-reading-data")[1]
+
+
+def test_a_text_notebook_without_jupytext_says_what_to_install(tutorial, monkeypatch):
+    monkeypatch.setitem(sys.modules, "jupytext", None)  # `import jupytext` raises ImportError, as when not installed
+    run = tutorial.build("tutorials/03-Percent.py")
+    assert run.code == 1
+    assert "tutorials/03-Percent.py: a text notebook needs the jupytext library: pip install 'nbjekyll[text]' " \
+           "(or pip install jupytext)" in run.err
