@@ -16,7 +16,7 @@ from .errors import NotebookError
 from .files import atomic_write
 from .hints import Command
 from .sources import read_notebook
-from .write import page_folders, post_path, read_front_matter, unused_script_folders
+from .write import page_folders, post_path, read_front_matter, stale_contents_pages, unused_script_folders
 
 GENERATED_IMAGE = re.compile(r"^[0-9a-f]{16}\.[a-z]+$")
 
@@ -57,6 +57,8 @@ def check_site(config: Config, notebooks: list[Path]) -> list[str]:
                             f"run {config.command(Command.BUILD, source.rel)}")
         else:
             problems += unused_images(config, post, source.slug)
+    problems += [f"{config.rel(page)}: the tutorial's contents page is missing or out of date; run "
+                 f"{config.command(Command.BUILD)}" for page in stale_contents_pages(config)]
     problems += orphans(config, posts, slugs)
     return problems
 

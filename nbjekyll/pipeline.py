@@ -22,7 +22,8 @@ from .errors import BuildInterrupted, CellError, NotebookError
 from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
 from .progress import Progress, Result, Status
 from .sources import SourceNotebook, read_notebook
-from .write import SiteLock, existing_text, provenance_path, remove_unused_scripts, write_post, write_provenance
+from .write import (SiteLock, existing_text, provenance_path, remove_unused_scripts, write_contents_pages, write_post,
+                    write_provenance)
 
 
 def convert(*args, **kwargs):
@@ -266,6 +267,7 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
                 signal.signal(signal.SIGTERM, previous)
         if "results" in outcome:
             remove_unused_scripts(config)
+            write_contents_pages(config)
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("results", [])

@@ -75,12 +75,61 @@ def image_folder(config: Config, slug: str) -> Path:
     return _inside(config.images_dir / slug, config.images_dir)
 
 
+CONTENTS_TEMPLATE = Path(__file__).with_name("templates") / "contents.liquid"
+GENERATED_CONTENTS = "nbjekyll_contents"  # front matter of a contents page the build wrote for a tutorial with no index
+
+
+def contents_pages(config: Config) -> dict[Path, str]:
+    """The contents pages the build writes itself: one per tutorial that has no landing notebook."""
+    from .tutorials import chapter_files
+    pages = {}
+    for name, tutorial in sorted(config.tutorials.items()):
+        if chapter_files(tutorial)[0] is not None:
+            continue
+        front_matter = {"title": tutorial.title}
+        if tutorial.layout is not None:
+            front_matter["layout"] = tutorial.layout
+        front_matter.update({"tutorial": name, "tutorial_title": tutorial.title, "chapter": 0,
+                             "slug": f"{name}-index", "permalink": f"/{name}/", GENERATED_CONTENTS: True})
+        header = yaml.safe_dump(front_matter, allow_unicode=True, sort_keys=False, default_flow_style=False)
+        pages[post_path(config, "index", name)] = \
+            f"---\n{header}---\n\n{CONTENTS_TEMPLATE.read_text(encoding='utf-8').strip()}\n"
+    return pages
+
+
+def stale_contents_pages(config: Config) -> list[Path]:
+    found = []
+    for path, text in contents_pages(config).items():
+        try:
+            current = path.read_text(encoding="utf-8") == text
+        except OSError:
+            current = False
+        if not current:
+            found.append(path)
+    return found
+
+
+def write_contents_pages(config: Config) -> None:
+    """After a build: a tutorial without an index notebook gets its contents page (never over a person's file)."""
+    for path, text in contents_pages(config).items():
+        found = (read_front_matter(path) or {}) if path.exists() else None
+        owner = (found or {}).get("notebook")
+        if found is not None and not found.get(GENERATED_CONTENTS) and not (owner and not (config.site / owner).exists()):
+            continue  # a page a person wrote (or a notebook still makes): never overwritten
+        if not (path.exists() and path.read_text(encoding="utf-8") == text):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, text.encode("utf-8"))
+
+
 def check_ownership(config: Config, post: "Post", notebook_rel: str) -> None:
     """Refuse to overwrite a post that another notebook, or a person, wrote."""
     target = post_path(config, post.name, post.collection)
     if not target.exists():
         return
-    owner = (read_front_matter(target) or {}).get("notebook")
+    found = read_front_matter(target) or {}
+    if found.get(GENERATED_CONTENTS):
+        return  # the contents page the build wrote before the tutorial had an index notebook
+    owner = found.get("notebook")
     if owner is None:
         raise NotebookError(notebook_rel, f"would overwrite {config.rel(target)}, which was not generated from "
                                           "a notebook; rename one of them")

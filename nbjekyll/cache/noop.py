@@ -8,7 +8,7 @@ from ..config import Config
 from ..errors import NotebookError
 from ..progress import Result, Status
 from ..sources import read_notebook
-from ..write import SiteLock
+from ..write import SiteLock, stale_contents_pages
 from .plan import Action, plan
 from .records import recorded_inputs
 
@@ -38,4 +38,6 @@ def all_up_to_date(config: Config, paths: list[Path]) -> list[Result] | None:
             if recorded is None or plan(source, config, recorded, None, images_ok=images_ok).action is not Action.UP_TO_DATE:
                 return None
             results.append(Result(source.rel, Status.UP_TO_DATE, source.executed_cells, time.monotonic() - start))
+        if stale_contents_pages(config):
+            return None  # the full build writes it
     return results

@@ -179,3 +179,25 @@ def test_a_text_notebook_without_jupytext_says_what_to_install(tutorial, monkeyp
     assert run.code == 1
     assert "tutorials/03-Percent.py: a text notebook needs the jupytext library: pip install 'nbjekyll[text]' " \
            "(or pip install jupytext)" in run.err
+
+
+def test_without_an_index_notebook_the_build_writes_the_contents_page(tutorial):
+    folder = tutorial.root / "tutorials"
+    for name in ("Index.ipynb", "01-First-Steps.ipynb", "02-Reading-Data.ipynb", "04-MyST.md"):
+        (folder / name).unlink()
+    (tutorial.root / "notebooks" / "2021-01-01-welcome.ipynb").unlink()
+    percent = folder / "03-Percent.py"
+    percent.write_text(re.sub(r"# \[< Reading data\].*\n#\n", "", percent.read_text()))
+    run = tutorial.build()
+    assert run.code == 0, run.err
+    front, body = page(tutorial, "index")
+    assert front == {"title": "A small tour", "layout": "page", "tutorial": "tutorials", "tutorial_title": "A small tour",
+                     "chapter": 0, "slug": "tutorials-index", "permalink": "/tutorials/", "nbjekyll_contents": True}
+    assert '<nav class="tutorial-contents"' in body
+    run = tutorial.build()
+    assert run.out.splitlines()[0] == "tutorials/03-Percent.py: up to date"
+    assert tutorial.build("--check").code == 0
+    (folder / "index.md").write_text("---\njupytext: {formats: md:myst}\nkernelspec: {name: python3, display_name: P}\n"
+                                     "---\n\n# Welcome\n")
+    assert tutorial.build().code == 0
+    assert page(tutorial, "index")[0]["notebook"] == "tutorials/index.md"
