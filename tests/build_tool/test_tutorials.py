@@ -201,3 +201,12 @@ def test_without_an_index_notebook_the_build_writes_the_contents_page(tutorial):
                                      "---\n\n# Welcome\n")
     assert tutorial.build().code == 0
     assert page(tutorial, "index")[0]["notebook"] == "tutorials/index.md"
+
+
+def test_watch_sees_chapters_and_the_files_beside_them(tutorial):
+    from nbjekyll.config import load_config
+    from nbjekyll.watch import watched_files
+    files = {p.relative_to(tutorial.root).as_posix() for p in watched_files(load_config(tutorial.root), [],
+                                                                             tutorial.root)}
+    assert {"tutorials/Index.ipynb", "tutorials/03-Percent.py", "tutorials/04-MyST.md",
+            "tutorials/data/numbers.csv"} <= files
