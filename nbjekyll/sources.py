@@ -275,7 +275,7 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
     path = Path(path).resolve()
     rel = config.rel(path)
     if path.suffix != ".ipynb" and is_text_notebook(path):
-        nb, validated = read_text_notebook(path, rel), False
+        nb, validated = read_text_notebook(path, rel, config.build_dir / "text-notebooks"), False
     else:
         try:
             nb = as_read_by_nbformat(json.loads(path.read_bytes()))

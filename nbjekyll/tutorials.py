@@ -54,8 +54,42 @@ def stem(path: Path) -> str:
     return path.name[: -len(path.suffix)] if path.suffix in NOTEBOOK_SUFFIXES else path.name
 
 
-def read_text_notebook(path: Path, rel: str) -> Any:
-    """A Jupytext notebook as an nbformat notebook (no outputs: a text notebook always executes)."""
+TEXT_CACHE_FORMAT = 1
+
+
+def read_text_notebook(path: Path, rel: str, cache_dir: Path | None = None) -> Any:
+    """A Jupytext notebook as an nbformat notebook (no outputs: a text notebook always executes).
+
+    ``cache_dir`` keeps the last reading of each text notebook, keyed by the file's content, so that a
+    build with nothing to do never imports jupytext (and nbformat with it)."""
+    import json
+    from .digests import digest
+    from .notebook_file import as_read_by_nbformat
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NotebookError(rel, f"cannot read the file: {exc.strerror}") from None
+    key = digest(data)
+    kept = cache_dir / (rel.replace("/", "__") + ".json") if cache_dir is not None else None
+    if kept is not None:
+        try:
+            record = json.loads(kept.read_text(encoding="utf-8"))
+            if record.get("format") == TEXT_CACHE_FORMAT and record.get("digest") == key:
+                nb = as_read_by_nbformat(record["notebook"])
+                if nb is not None:
+                    return nb
+        except (OSError, ValueError, AttributeError, KeyError):
+            pass
+    nb = _read_with_jupytext(path, rel)
+    if kept is not None:
+        from .files import atomic_write
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(kept, json.dumps({"format": TEXT_CACHE_FORMAT, "digest": key, "notebook": nb},
+                                      sort_keys=True).encode("utf-8"))
+    return nb
+
+
+def _read_with_jupytext(path: Path, rel: str) -> Any:
     try:
         import jupytext
     except ImportError:

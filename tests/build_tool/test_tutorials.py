@@ -15,7 +15,7 @@ import sys
 import pytest
 import yaml
 
-from buildsite import CONFIG, NOTEBOOKS, require_jekyll
+from buildsite import CONFIG, NOTEBOOKS, ROOT, require_jekyll
 
 TUTORIAL_CONFIG = CONFIG.replace("exclude: [notebooks/, _build/]", "exclude: [notebooks/, _build/, tutorials/]") + """\
   tutorials:
@@ -210,3 +210,14 @@ def test_watch_sees_chapters_and_the_files_beside_them(tutorial):
                                                                              tutorial.root)}
     assert {"tutorials/Index.ipynb", "tutorials/03-Percent.py", "tutorials/04-MyST.md",
             "tutorials/data/numbers.csv"} <= files
+
+
+def test_a_build_with_nothing_to_do_never_imports_jupytext_or_the_execution_stack(tutorial):
+    from test_cli import HEAVY
+    assert tutorial.build().code == 0
+    code = ("import sys; from nbjekyll.cli import main; code = main(sys.argv[1:]); "
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY + ('jupytext',)!r}))); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code, "--site", str(tutorial.root)], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
