@@ -26,7 +26,7 @@ TOOL_FILES = ("convert.py", "outputs.py", "images.py", "markdown.py", "commonmar
               "interactive.py", "notebook_file.py", "sources.py", "tracebacks.py", "vendor.py", "templates/post.md.j2",
               "templates/provenance.liquid", "templates/chapter-nav.liquid",
               "templates/contents.liquid", "tutorials.py", "static/interactive.js")
-NOT_WRITING_POSTS = ("config.py", "errors.py", "files.py", "hints.py")
+NOT_WRITING_POSTS = ("config.py", "digests.py", "errors.py", "files.py", "hints.py")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
 
 
