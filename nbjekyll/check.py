@@ -16,7 +16,7 @@ from .errors import NotebookError
 from .files import atomic_write
 from .hints import Command
 from .sources import read_notebook
-from .write import read_front_matter, unused_script_folders
+from .write import page_folders, post_path, read_front_matter, stale_contents_pages, unused_script_folders
 
 GENERATED_IMAGE = re.compile(r"^[0-9a-f]{16}\.[a-z]+$")
 
@@ -36,7 +36,7 @@ def check_site(config: Config, notebooks: list[Path]) -> list[str]:
         except NotebookError as exc:
             problems.append(str(exc))
             continue
-        post = config.posts_dir / f"{source.post_name}.md"
+        post = post_path(config, source.post_name, source.chapter.tutorial.name if source.chapter else None)
         posts.add(post)
         slugs[source.slug] = source.post_name
         if has_outputs(source.nb) and source.saved is None:  # a saved-output notebook is committed with them
@@ -60,6 +60,8 @@ def check_site(config: Config, notebooks: list[Path]) -> list[str]:
                             f"run {config.command(Command.BUILD, source.rel)}")
         else:
             problems += unused_images(config, post, source.slug)
+    problems += [f"{config.rel(page)}: the tutorial's contents page is missing or out of date; run "
+                 f"{config.command(Command.BUILD)}" for page in stale_contents_pages(config)]
     problems += orphans(config, posts, slugs)
     return problems
 
@@ -75,8 +77,8 @@ def unused_images(config: Config, post: Path, slug: str) -> list[str]:
 
 def orphans(config: Config, posts: set[Path], slugs: dict[str, str]) -> list[str]:
     found = []
-    if config.posts_dir.is_dir():
-        for post in sorted(config.posts_dir.glob("*.md")):
+    for folder in page_folders(config):
+        for post in sorted(folder.glob("*.md")) if folder.is_dir() else []:
             owner = (read_front_matter(post) or {}).get("notebook")
             if owner and post not in posts and not (config.site / owner).exists():
                 found.append(f"{config.rel(post)}: orphan (its notebook {owner} no longer exists)")
@@ -102,6 +104,8 @@ def strip_outputs(config: Config, notebooks: list[Path]) -> list[str]:
     import nbformat
     changed = []
     for path in notebooks:
+        if path.suffix != ".ipynb":
+            continue  # a text notebook holds no outputs
         try:
             if read_notebook(path, config).saved is not None:
                 continue

@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "require_execution": False,
     # True: a cell that raises shows its error as Jupyter does and the run goes on (the build warns).
     "allow_errors": False,
+    # Jekyll collection label -> {source: folder of chapter notebooks, title:, order: [file names], layout:}
+    "tutorials": {},
 }
 
 
@@ -83,6 +85,103 @@ class KernelDeclaration:
 
 
 @dataclass(frozen=True)
+class TutorialDeclaration:
+    """A folder of undated chapter notebooks that becomes the Jekyll collection ``name`` (``nbjekyll.tutorials``).
+
+    Chapters are the notebooks directly in ``source``, read in the order of their file names, except that
+    the files ``order`` names come first, in that order; an ``Index``/``index``/``README`` notebook is the
+    landing page (contents). ``layout`` is the chapters' layout: ``chapter`` (the site kit's) when the site
+    has ``_layouts/chapter.html``, else ``page``; ``null`` gives them none.
+    """
+
+    name: str                 # the collection label: chapters go to _<name>/, the contents page is /<name>/
+    source: Path              # the folder of chapter notebooks
+    title: str
+    order: tuple = ()         # file names, read first and in this order
+    layout: str | None = "page"
+
+    @property
+    def folder(self) -> str:
+        """Where Jekyll reads the collection's documents from (site-relative)."""
+        return f"_{self.name}"
+
+
+TUTORIAL_KEYS = ("source", "title", "order", "layout")
+COLLECTION_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def _excluded_by_jekyll(folder: str, raw: dict) -> bool:
+    """Whether Jekyll leaves ``folder`` unpublished: a name starting with '_' or '.', or in ``exclude:``."""
+    import fnmatch
+    if folder.split("/")[0].startswith(("_", ".")):
+        return True
+    entries = raw.get("exclude") or []
+    if not isinstance(entries, list):
+        return False
+    for entry in entries:
+        entry = str(entry).strip().rstrip("/")
+        if entry and (folder == entry or folder.startswith(entry + "/") or fnmatch.fnmatch(folder, entry)):
+            return True
+    return False
+
+
+def _check_tutorials(value: Any, raw: dict, site: Path, problems: list[str]) -> dict:
+    where = f"Config value '{SECTION}.tutorials"
+    if not isinstance(value, dict):
+        problems.append(f"{where}': expected a mapping of collection names to settings, got {value!r}")
+        return {}
+    collections = raw.get("collections") or {}
+    tutorials = {}
+    sources: dict[str, str] = {}
+    for name, spec in value.items():
+        at = f"{where}.{name}"
+        if not isinstance(name, str) or not COLLECTION_NAME.match(name) or name in ("posts", "drafts", "data"):
+            problems.append(f"{where}': {name!r} cannot name a Jekyll collection (lower-case letters, digits, "
+                            "'_', '-'; not posts, drafts or data)")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"{at}': expected a mapping with 'source' (the folder of chapter notebooks), "
+                            f"got {spec!r}")
+            continue
+        found = len(problems)
+        for key in spec:
+            if key not in TUTORIAL_KEYS:
+                problems.append(f"{at}.{key}': unknown setting (known: {', '.join(TUTORIAL_KEYS)})")
+        source = _check_dir(f"tutorials.{name}.source", spec.get("source"), problems)
+        if source is not None:
+            source = PurePosixPath(source).as_posix().rstrip("/")
+            if source == f"_{name}":
+                problems.append(f"{at}.source': {source!r} is where the chapters are written; keep the notebooks "
+                                "in another folder")
+            elif source in sources:
+                problems.append(f"{at}.source': the same folder as '{SECTION}.tutorials.{sources[source]}.source'")
+            elif not _excluded_by_jekyll(source, raw):
+                problems.append(f"{at}.source': Jekyll would publish the notebooks in {source}/ as they are; "
+                                f"add {source + '/'!r} to 'exclude:' in {CONFIG_FILE}")
+            sources[source] = name
+        title = spec.get("title", name.replace("-", " ").replace("_", " ").capitalize())
+        if not isinstance(title, str) or not title.strip():
+            problems.append(f"{at}.title': expected the tutorial's title, got {title!r}")
+        order = spec.get("order") or []
+        if not isinstance(order, list) or not all(isinstance(o, str) and "/" not in o for o in order):
+            problems.append(f"{at}.order': expected a list of chapter file names, got {order!r}")
+            order = []
+        layout = spec["layout"] if "layout" in spec else (
+            "chapter" if (site / "_layouts" / "chapter.html").is_file() else "page")
+        if layout is not None and (not isinstance(layout, str) or not layout.strip()):
+            problems.append(f"{at}.layout': expected a layout name or null, got {layout!r}")
+        declared = collections.get(name) if isinstance(collections, dict) else (
+            {"output": False} if isinstance(collections, list) and name in collections else None)
+        if not (isinstance(declared, dict) and declared.get("output") is True):
+            problems.append(f"{at}': Jekyll publishes a collection only when {CONFIG_FILE} declares it; add "
+                            f"'collections: {{{name}: {{output: true}}}}'")
+        if len(problems) == found:
+            tutorials[name] = TutorialDeclaration(name=name, source=site / source, title=title.strip(),
+                                                  order=tuple(order), layout=layout)
+    return tutorials
+
+
+@dataclass(frozen=True)
 class Config:
     site: Path
     notebooks_dir: Path
@@ -104,6 +203,7 @@ class Config:
     saved_outputs: tuple = ()  # ((pattern, reason), ...) in the order _config.yml lists them
     require_execution: bool = False
     allow_errors: bool = False
+    tutorials: dict = field(default_factory=dict)  # collection name -> TutorialDeclaration
     # The site's url prefix, used only in messages and tests; links go through Liquid's relative_url.
     baseurl: str = ""
     # How the person started the tool, for hints; set by the command line, never read from _config.yml.
@@ -116,6 +216,13 @@ class Config:
     def command(self, command: Command, *args: str) -> str:
         """The command line a hint suggests, as the person runs the tool (see :mod:`nbjekyll.hints`)."""
         return self.invocation.command(command, *args, site=self.site)
+
+    def tutorial_of(self, path: Path) -> "TutorialDeclaration | None":
+        """The tutorial a notebook is a chapter of (a file directly in its source folder), or None."""
+        for tutorial in self.tutorials.values():
+            if path.parent == tutorial.source:
+                return tutorial
+        return None
 
     def with_overrides(self, **changes: Any) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -312,6 +419,14 @@ def load_config(site: Path) -> Config:
     for name in ("require_execution", "allow_errors"):
         if not isinstance(values[name], bool):
             problems.append(f"Config value '{SECTION}.{name}': expected true or false, got {values[name]!r}")
+    tutorials = _check_tutorials(values["tutorials"], raw, site, problems)
+    for tutorial in tutorials.values():
+        inside = [name for name, value in dirs.items() if value is not None and name != "vendor_dir"
+                  and (tutorial.source == site / value or tutorial.source.is_relative_to(site / value)
+                       or (site / value).is_relative_to(tutorial.source))]
+        if inside:
+            problems.append(f"Config value '{SECTION}.tutorials.{tutorial.name}.source': overlaps "
+                            f"'{SECTION}.{inside[0]}' ({dirs[inside[0]]!r})")
 
     baseurl = raw.get("baseurl") or ""
     if not isinstance(baseurl, str):
@@ -340,6 +455,7 @@ def load_config(site: Path) -> Config:
         saved_outputs=tuple((k.strip(), v.strip()) for k, v in saved_outputs.items()),
         require_execution=values["require_execution"] is True,
         allow_errors=values["allow_errors"] is True,
+        tutorials=tutorials,
         baseurl=baseurl,
     )
 

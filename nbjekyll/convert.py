@@ -21,7 +21,8 @@ from .interactive import WIDGET_STATE, InteractiveOutputs
 from .markdown import LiquidSnippets, rewrite_markdown
 from .outputs import OutputRenderer, image_bytes
 from .fastpages import markdown_shortcuts
-from .sources import TOOL_KEYS, FILE_NAME, SourceNotebook, shown_source, slugify
+from .sources import TOOL_KEYS, FILE_NAME, SourceNotebook, is_navigation, shown_source, slugify
+from .tutorials import TEXT_SUFFIXES, chapter_of, is_text_notebook, stem as notebook_stem
 from .vendor import Script
 
 LINKED_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
@@ -31,6 +32,11 @@ TEMPLATES = Path(__file__).with_name("templates")
 # The provenance stamp, Liquid appended to every post as it is: Jekyll renders it from the post's
 # front matter and _data/provenance/<slug>.yml, so it shows in any theme and the post's bytes carry no time.
 STAMP = TEMPLATES / "provenance.liquid"
+# A chapter's previous / contents / next links, and the landing page's list of chapters: Liquid over the
+# collection, so a chapter's page depends on its own notebook and place only. The kit's chapter layout
+# draws its own navigation (its front matter says ``chapter_navigation: true``) and these print nothing.
+CHAPTER_NAV = TEMPLATES / "chapter-nav.liquid"
+CONTENTS = TEMPLATES / "contents.liquid"
 
 
 def fence_for(text: str) -> str:
@@ -57,6 +63,7 @@ class Post:
     images: dict[str, bytes] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     scripts: list[Script] = field(default_factory=list)  # what its interactive outputs load from nbjekyll.vendor_dir
+    collection: str | None = None  # a chapter: the tutorial's collection (written to _<collection>/)
 
     def text(self) -> str:
         header = yaml.safe_dump(self.front_matter, allow_unicode=True, sort_keys=False,
@@ -106,9 +113,8 @@ class _Converter:
             if not path_part:
                 return None
             local = (notebook_dir / path_part).resolve()
-            if path_part.endswith(".ipynb"):
-                return self.liquid.add("{% post_url " + self._post_name_of(local, target, position) + " %}") + \
-                    (hash_mark + fragment)
+            if path_part.endswith(".ipynb") or (path_part.endswith(TEXT_SUFFIXES) and is_text_notebook(local)):
+                return self.liquid.add(self._page_link(local, target, position)) + (hash_mark + fragment)
             if not is_image:
                 return None
             if not local.is_relative_to(self.config.site):
@@ -124,13 +130,24 @@ class _Converter:
 
         return resolve
 
-    def _post_name_of(self, notebook: Path, target: str, position: int) -> str:
+    def _page_link(self, notebook: Path, target: str, position: int) -> str:
+        """The Liquid that prints the URL (under the baseurl) of the page another notebook makes."""
         if not notebook.is_file():
             raise NotebookError(self.source.rel, f"cell {position}: the link {target!r} points to a notebook "
                                                  f"that does not exist ({self.config.rel(notebook)})")
+        chapter = self.source.chapter if notebook == self.source.path else (
+            chapter_of(self.config, notebook) if self.config.tutorials else None)
+        if chapter is not None:
+            return "{% link " + chapter.document + " %}"
+        if self.config.tutorial_of(notebook) is not None:
+            raise NotebookError(self.source.rel, f"cell {position}: the link {target!r} points to a notebook "
+                                                 f"that is not a chapter ({self.config.rel(notebook)})")
+        return "{% post_url " + self._post_name_of(notebook, target, position) + " %}"
+
+    def _post_name_of(self, notebook: Path, target: str, position: int) -> str:
         if notebook == self.source.path:
             return self.source.post_name
-        match = FILE_NAME.match(notebook.name[: -len(".ipynb")])
+        match = FILE_NAME.match(notebook_stem(notebook))
         if match:
             return f"{match.group('date')}-{slugify(match.group('slug'))}"
         from .sources import read_notebook  # a notebook dated in its front matter: read it
@@ -184,6 +201,8 @@ class _Converter:
                     lines = text.splitlines()
                     del lines[self.source.title_heading[1]]
                     text = "\n".join(lines)
+                if is_navigation(text):  # its '|' would make a one-row table
+                    text = re.sub(r"\s*\|\s*", r" \\| ", text)
                 text = self.markdown(markdown_shortcuts(text), position, cell)
                 if text.strip():
                     items.append({"kind": "markdown", "text": text})
@@ -200,8 +219,22 @@ class _Converter:
         for key, value in self.source.front_matter.items():
             if key not in TOOL_KEYS:
                 front_matter.setdefault(key, value)
+        chapter = self.source.chapter
+        if chapter is not None:
+            tutorial = chapter.tutorial
+            if tutorial.layout is not None:
+                front_matter.setdefault("layout", tutorial.layout)
+            front_matter["tutorial"] = tutorial.name
+            front_matter["tutorial_title"] = tutorial.title
+            front_matter["chapter"] = chapter.position
+            front_matter["slug"] = self.source.slug  # page.slug names its provenance stamp, apart from posts'
+            if chapter.position == 0:
+                front_matter.setdefault("permalink", f"/{tutorial.name}/")
+            if self.source.sections:
+                front_matter["sections"] = self.source.sections
         for key, value in self.config.front_matter.items():
-            front_matter.setdefault(key, value)
+            if not (chapter is not None and key == "layout"):
+                front_matter.setdefault(key, value)
         front_matter["notebook"] = self.source.rel
         if self.math or self.outputs.math:
             front_matter["math"] = True
@@ -228,10 +261,16 @@ class _Converter:
         if self.interactive.scripts:
             body = self.interactive.stable(body.strip("\n") + "\n\n"
                                            + self.interactive.page_html(self.images.url, self.config.vendor_dir))
-        body = self.liquid.protect(body.strip("\n")) + "\n\n" + STAMP.read_text(encoding="utf-8").strip("\n")
+        body = self.liquid.protect(body.strip("\n"))
+        chapter = self.source.chapter
+        if chapter is not None:
+            extra = CONTENTS if chapter.position == 0 else CHAPTER_NAV
+            body += "\n\n" + extra.read_text(encoding="utf-8").strip("\n")
+        body += "\n\n" + STAMP.read_text(encoding="utf-8").strip("\n")
         return Post(name=self.source.post_name, slug=self.source.slug, front_matter=self.front_matter(),
                     body=body, images=dict(sorted(self.images.files.items())),
-                    warnings=self.outputs.warnings + self.interactive.warnings, scripts=self.interactive.scripts)
+                    warnings=self.outputs.warnings + self.interactive.warnings, scripts=self.interactive.scripts,
+                    collection=chapter.tutorial.name if chapter is not None else None)
 
 
 def convert(source: SourceNotebook, executed: Any, config: Config, built_from: dict | None = None) -> Post:

@@ -24,7 +24,8 @@ from .progress import Progress, Result, Status
 from . import saved
 from .raised import raised_cells
 from .sources import SourceNotebook, read_notebook
-from .write import SiteLock, existing_text, provenance_path, remove_unused_scripts, write_post, write_provenance
+from .write import (SiteLock, existing_text, provenance_path, remove_unused_scripts, write_contents_pages, write_post,
+                    write_provenance)
 
 
 def convert(*args, **kwargs):
@@ -61,7 +62,7 @@ class Builder:
     def read(self, path: Path) -> SourceNotebook:
         source = read_notebook(path, self.config)
         rel = source.rel
-        for key in (source.post_name, source.slug):
+        for key in source.claims:
             other = self.claimed_names.setdefault(key, rel)
             if other != rel:
                 raise NotebookError(rel, f"{other} already produces the post or image folder {key!r}; "
@@ -293,6 +294,7 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
                 signal.signal(signal.SIGTERM, previous)
         if "results" in outcome:
             remove_unused_scripts(config)
+            write_contents_pages(config)
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("results", [])

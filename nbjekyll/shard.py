@@ -23,6 +23,7 @@ from .errors import BuildError, NotebookError, UsageError
 from .hints import Command
 from .progress import Result
 from .sources import read_notebook
+from .tutorials import cache_name
 from .write import atomic_write, provenance_path
 
 BUNDLE_FORMAT = 1
@@ -230,7 +231,7 @@ def combine(config: Config, paths: list[Path]) -> Merged:
         warnings.append("the site is not a git repository: the bundles could not be checked against a commit "
                         "(each run is still checked against the notebook's current inputs)")
     for rel, entry in entries.items():
-        if entry.get("record", {}).get("notebook") != rel or entry.get("folder") != Path(rel).stem:
+        if entry.get("record", {}).get("notebook") != rel or entry.get("folder") != cache_name(config, config.site / rel):
             raise BuildError(f"cannot merge: the run of {rel} in {origin[rel]} records another notebook")
     return Merged(entries, {r: m for r, m in failures.items() if r not in entries}, warnings)
 

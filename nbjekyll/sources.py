@@ -20,6 +20,7 @@ from .errors import NotebookError
 from .notebook_file import as_read_by_nbformat, read_with_nbformat, structure_problem, validate
 from .fastpages import front_matter_cell as fastpages_front_matter, metadata_tags, split_flags
 from .saved import REASON_KEY, SavedOutputs, saved_outputs_of
+from .tutorials import Chapter, chapter_of, is_text_notebook, read_text_notebook, sections, stem as notebook_stem
 
 FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 HEADING = re.compile(r"^# +(?P<title>.+?)\s*#*\s*$")
@@ -109,7 +110,7 @@ class SourceNotebook:
     path: Path
     rel: str
     nb: Any  # a Node, or after validate() an nbformat.NotebookNode (saved outputs are never used)
-    date: dt.date
+    date: dt.date | None  # None only for a chapter of a tutorial that gives no date
     slug: str
     front_matter: dict
     front_matter_cell: int | None  # 0-based index of the raw front-matter cell
@@ -124,10 +125,35 @@ class SourceNotebook:
 
     validated: bool = False
     warnings: list[str] = field(default_factory=list)  # what was read, but not as its convention says
+    chapter: Chapter | None = None  # where it stands in its tutorial; None for a post
+    sections: list = field(default_factory=list)  # a chapter's level-2 headings: [{title, id}]
 
     @property
     def post_name(self) -> str:
+        """The written page's file stem: the post's YYYY-MM-DD-slug, or the chapter's name in its collection."""
+        if self.chapter is not None:
+            return self.chapter.name
         return f"{self.date.isoformat()}-{self.slug}"
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        """The names no other notebook of the site may produce (page, image folder, stamp)."""
+        if self.chapter is not None:
+            return (self.chapter.document, self.slug)
+        return (self.post_name, self.slug)
+
+    @property
+    def cache_name(self) -> str:
+        """Its folder in the execution cache and the failure memory."""
+        return self.slug if self.chapter is not None else notebook_stem(self.path)
+
+    def chapter_key(self) -> list | None:
+        """What its place in a tutorial puts on its page (part of the render key)."""
+        if self.chapter is None:
+            return None
+        tutorial = self.chapter.tutorial
+        return [tutorial.name, tutorial.title, tutorial.layout, self.chapter.name, self.chapter.position,
+                self.sections]
 
     @property
     def executed_cells(self) -> int:
@@ -208,10 +234,19 @@ def _read_front_matter(cell: Any, notebook: str) -> dict | None:
     return data
 
 
-def _find_title(nb: Any, start: int) -> tuple[str, tuple[int, int]] | None:
+NAVIGATION_LINE = re.compile(r"^\s*\[[^\]]*\]\([^)]*\)(?:\s*[|·]\s*\[[^\]]*\]\([^)]*\))*\s*$")
+
+
+def is_navigation(text: str) -> bool:
+    """A Markdown cell that only links elsewhere (a book's ``[< prev](…) | [Contents](…) | [next >](…)``)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(NAVIGATION_LINE.match(line) for line in lines)
+
+
+def _find_title(nb: Any, start: int, skip_navigation: bool = False) -> tuple[str, tuple[int, int]] | None:
     for index in range(start, len(nb.cells)):
         cell = nb.cells[index]
-        if cell.cell_type != "markdown":
+        if cell.cell_type != "markdown" or (skip_navigation and is_navigation(cell.source)):
             continue
         in_fence = False
         for line_no, line in enumerate(cell.source.splitlines()):
@@ -242,13 +277,16 @@ def _kernel_name(front_matter: dict, metadata: dict, config: Config, rel: str) -
 def read_notebook(path: Path, config: Config) -> SourceNotebook:
     path = Path(path).resolve()
     rel = config.rel(path)
-    try:
-        nb = as_read_by_nbformat(json.loads(path.read_bytes()))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        nb = None  # nbformat reads it again and says what is wrong
-    validated = nb is None or structure_problem(nb) is not None
-    if validated:
-        nb = read_with_nbformat(path, rel)
+    if path.suffix != ".ipynb" and is_text_notebook(path):
+        nb, validated = read_text_notebook(path, rel, config.build_dir / "text-notebooks"), False
+    else:
+        try:
+            nb = as_read_by_nbformat(json.loads(path.read_bytes()))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            nb = None  # nbformat reads it again and says what is wrong
+        validated = nb is None or structure_problem(nb) is not None
+        if validated:
+            nb = read_with_nbformat(path, rel)
 
     front_matter: dict = {}
     front_matter_cell = None
@@ -265,15 +303,17 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
             front_matter, front_matter_cell = found_fastpages[0], first_markdown
             warnings += [f"cell {first_markdown + 1}: {w}" for w in found_fastpages[1]]
 
+    chapter = chapter_of(config, path) if config.tutorials else None
     title_heading = None
     if "title" not in front_matter:
-        found_title = _find_title(nb, 0 if front_matter_cell is None else 1)
+        # a chapter's title may follow its book's navigation line
+        found_title = _find_title(nb, 0 if front_matter_cell is None else 1, skip_navigation=chapter is not None)
         if found_title:
             front_matter = {"title": found_title[0], **front_matter}
             title_heading = found_title[1]
 
-    stem = path.name[: -len(".ipynb")] if path.name.endswith(".ipynb") else path.stem
-    match = FILE_NAME.match(stem)
+    stem = notebook_stem(path)
+    match = None if chapter else FILE_NAME.match(stem)
     date = None
     slug = slugify(stem)
     if match:
@@ -284,7 +324,9 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
             date = None
     if "date" in front_matter:
         date = _parse_date(front_matter["date"], rel)
-    if date is None:
+    if chapter is not None:
+        slug = chapter.slug
+    elif date is None:
         raise NotebookError(rel, "the file name has no valid date: name it YYYY-MM-DD-slug.ipynb "
                                  "or give 'date:' in the front matter")
     if not slug:
@@ -306,8 +348,12 @@ def read_notebook(path: Path, config: Config) -> SourceNotebook:
     allow_errors = front_matter.get("allow_errors", config.allow_errors)
     if not isinstance(allow_errors, bool):
         raise NotebookError(rel, f"front matter 'allow_errors': expected true or false, got {allow_errors!r}")
+    found_sections = []
+    if chapter is not None:
+        found_sections = sections([c.source if c.cell_type == "markdown" else "" for c in nb.cells], title_heading)
     return SourceNotebook(path=path, rel=rel, nb=nb, date=date, slug=slug, front_matter=front_matter,
                           front_matter_cell=front_matter_cell, title_heading=title_heading,
                           options=options, kernel_name=kernel_name, timeout=timeout, depends=depends,
                           exclusive=front_matter.get("exclusive") is True, validated=validated, warnings=warnings,
-                          saved=saved, allow_errors=allow_errors)
+                          saved=saved, allow_errors=allow_errors,
+                          chapter=chapter, sections=found_sections)

@@ -14,7 +14,7 @@ from .config import Config
 from .errors import BuildInterrupted
 from .progress import Progress
 from .selection import find_notebooks, select_notebooks
-from .write import read_front_matter
+from .write import page_folders, read_front_matter
 
 
 def watched_files(config: Config, requested: list[str], cwd: Path) -> dict[Path, tuple[int, int]]:
@@ -24,13 +24,14 @@ def watched_files(config: Config, requested: list[str], cwd: Path) -> dict[Path,
         files.add(config.site / config.kernel_requirements)
     files.update(config.site / kernel.requirements for kernel in config.kernels.values())
     files.add(config.site / "_config.yml")
-    if config.posts_dir.is_dir():
-        for post in config.posts_dir.glob("*.md"):
+    for folder in page_folders(config):
+        for post in folder.glob("*.md") if folder.is_dir() else []:
             record = (read_front_matter(post) or {}).get("built_from") or {}
             files.update(config.site / path for path in (record.get("files") or {}))
-    if config.notebooks_dir.is_dir():  # new modules or data files beside the notebooks
-        files.update(p for p in config.notebooks_dir.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
-                     and "__pycache__" not in p.parts)
+    for folder in [config.notebooks_dir] + [t.source for t in config.tutorials.values()]:
+        if folder.is_dir():  # new notebooks, modules or data files beside the notebooks
+            files.update(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
+                         and "__pycache__" not in p.parts)
     stamps = {}
     for path in files:
         try:

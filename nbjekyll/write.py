@@ -57,20 +57,79 @@ def _parsed_front_matter(block: str) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def post_path(config: Config, name: str) -> Path:
-    return _inside(config.posts_dir / f"{name}.md", config.posts_dir)
+def page_folder(config: Config, collection: str | None = None) -> Path:
+    """Where a notebook's page goes: the posts folder, or a tutorial's collection folder ``_<name>``."""
+    return config.posts_dir if collection is None else config.site / f"_{collection}"
+
+
+def page_folders(config: Config) -> list[Path]:
+    return [config.posts_dir] + [page_folder(config, name) for name in sorted(config.tutorials)]
+
+
+def post_path(config: Config, name: str, collection: str | None = None) -> Path:
+    folder = page_folder(config, collection)
+    return _inside(folder / f"{name}.md", folder)
 
 
 def image_folder(config: Config, slug: str) -> Path:
     return _inside(config.images_dir / slug, config.images_dir)
 
 
+CONTENTS_TEMPLATE = Path(__file__).with_name("templates") / "contents.liquid"
+GENERATED_CONTENTS = "nbjekyll_contents"  # front matter of a contents page the build wrote for a tutorial with no index
+
+
+def contents_pages(config: Config) -> dict[Path, str]:
+    """The contents pages the build writes itself: one per tutorial that has no landing notebook."""
+    from .tutorials import chapter_files
+    pages = {}
+    for name, tutorial in sorted(config.tutorials.items()):
+        if chapter_files(tutorial)[0] is not None:
+            continue
+        front_matter = {"title": tutorial.title}
+        if tutorial.layout is not None:
+            front_matter["layout"] = tutorial.layout
+        front_matter.update({"tutorial": name, "tutorial_title": tutorial.title, "chapter": 0,
+                             "slug": f"{name}-index", "permalink": f"/{name}/", GENERATED_CONTENTS: True})
+        header = yaml.safe_dump(front_matter, allow_unicode=True, sort_keys=False, default_flow_style=False)
+        pages[post_path(config, "index", name)] = \
+            f"---\n{header}---\n\n{CONTENTS_TEMPLATE.read_text(encoding='utf-8').strip()}\n"
+    return pages
+
+
+def stale_contents_pages(config: Config) -> list[Path]:
+    found = []
+    for path, text in contents_pages(config).items():
+        try:
+            current = path.read_text(encoding="utf-8") == text
+        except OSError:
+            current = False
+        if not current:
+            found.append(path)
+    return found
+
+
+def write_contents_pages(config: Config) -> None:
+    """After a build: a tutorial without an index notebook gets its contents page (never over a person's file)."""
+    for path, text in contents_pages(config).items():
+        found = (read_front_matter(path) or {}) if path.exists() else None
+        owner = (found or {}).get("notebook")
+        if found is not None and not found.get(GENERATED_CONTENTS) and not (owner and not (config.site / owner).exists()):
+            continue  # a page a person wrote (or a notebook still makes): never overwritten
+        if not (path.exists() and path.read_text(encoding="utf-8") == text):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, text.encode("utf-8"))
+
+
 def check_ownership(config: Config, post: "Post", notebook_rel: str) -> None:
     """Refuse to overwrite a post that another notebook, or a person, wrote."""
-    target = post_path(config, post.name)
+    target = post_path(config, post.name, post.collection)
     if not target.exists():
         return
-    owner = (read_front_matter(target) or {}).get("notebook")
+    found = read_front_matter(target) or {}
+    if found.get(GENERATED_CONTENTS):
+        return  # the contents page the build wrote before the tutorial had an index notebook
+    owner = found.get("notebook")
     if owner is None:
         raise NotebookError(notebook_rel, f"would overwrite {config.rel(target)}, which was not generated from "
                                           "a notebook; rename one of them")
@@ -81,14 +140,14 @@ def check_ownership(config: Config, post: "Post", notebook_rel: str) -> None:
 
 def existing_text(config: Config, post: "Post") -> str | None:
     try:
-        return post_path(config, post.name).read_text(encoding="utf-8")
+        return post_path(config, post.name, post.collection).read_text(encoding="utf-8")
     except OSError:
         return None
 
 
 def write_post(config: Config, post: "Post", notebook_rel: str) -> Path:
     check_ownership(config, post, notebook_rel)
-    config.posts_dir.mkdir(parents=True, exist_ok=True)
+    page_folder(config, post.collection).mkdir(parents=True, exist_ok=True)
     folder = image_folder(config, post.slug)
     if post.images:
         folder.mkdir(parents=True, exist_ok=True)
@@ -97,7 +156,7 @@ def write_post(config: Config, post: "Post", notebook_rel: str) -> Path:
         if not (target.exists() and target.read_bytes() == data):
             atomic_write(target, data)
     write_scripts(config, post, notebook_rel)
-    target = post_path(config, post.name)
+    target = post_path(config, post.name, post.collection)
     atomic_write(target, post.text().encode("utf-8"))
     remove_unused_images(folder, set(post.images))
     return target
@@ -123,8 +182,8 @@ def unused_script_folders(config: Config) -> list[Path]:
     if not vendor.is_dir():
         return []
     used: set[str] = set()
-    if config.posts_dir.is_dir():
-        for post in config.posts_dir.glob("*.md"):
+    for folder in page_folders(config):
+        for post in sorted(folder.glob("*.md")) if folder.is_dir() else []:
             used.update(re.findall(r"'/" + re.escape(config.vendor_dir) + r"/([^'/]+)/", post.read_text(encoding="utf-8")))
     return [folder for folder in sorted(vendor.iterdir())
             if folder.is_dir() and folder.name not in used

@@ -21,7 +21,7 @@ class FailureMemory:
         self.root = config.build_dir / "failures"
 
     def _path(self, source: SourceNotebook) -> Path:
-        return self.root / f"{source.path.stem}.json"
+        return self.root / f"{source.cache_name}.json"
 
     def recall(self, source: SourceNotebook, inputs: Inputs, timeout: int) -> dict | None:
         """The failure of a run with these inputs and this cell timeout (a longer one may be enough)."""

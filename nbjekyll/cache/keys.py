@@ -24,8 +24,9 @@ CACHE_FORMAT = 2
 # What writes a post's text: a change to any of them re-renders every post (the configuration's
 # part is its values, in current_inputs).
 TOOL_FILES = ("convert.py", "saved.py", "outputs.py", "images.py", "markdown.py", "commonmark.py", "fastpages.py",
-              "interactive.py", "notebook_file.py", "sources.py", "tracebacks.py", "vendor.py", "digests.py", "templates/post.md.j2",
-              "templates/provenance.liquid", "static/interactive.js")
+              "interactive.py", "notebook_file.py", "sources.py", "tracebacks.py", "vendor.py", "digests.py",
+              "tutorials.py", "templates/post.md.j2", "templates/provenance.liquid", "templates/chapter-nav.liquid",
+              "templates/contents.liquid", "static/interactive.js")
 NOT_WRITING_POSTS = ("config.py", "errors.py", "files.py", "hints.py")
 EXECUTION_TAGS = ("skip-execution", "raises-exception")
 
@@ -92,6 +93,8 @@ def current_inputs(source: SourceNotebook, config: Config, files: dict[str, str 
         files = {}
     config_part = [config.front_matter, config.output_max_lines, config.rel(config.images_dir), config.vendor_dir,
                    config.kernel_env, tool_digest(), CACHE_FORMAT]
+    if source.chapter is not None:  # posts' keys stay as they were
+        config_part.append(source.chapter_key())
     return Inputs(
         code=digest(json.dumps(code_parts)),
         render=digest(json.dumps([rendered, config_part], sort_keys=True, default=str)),

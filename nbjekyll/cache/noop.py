@@ -8,7 +8,7 @@ from ..config import Config
 from ..errors import NotebookError
 from ..progress import Result, Status
 from ..sources import read_notebook
-from ..write import SiteLock
+from ..write import SiteLock, stale_contents_pages
 from .plan import Action, plan
 from .records import recorded_inputs
 
@@ -30,13 +30,15 @@ def all_up_to_date(config: Config, paths: list[Path]) -> list[Result] | None:
                 source = read_notebook(path, config)
             except NotebookError:
                 return None
-            if source.post_name in claimed or source.slug in claimed:
+            if any(name in claimed for name in source.claims):
                 return None
-            claimed |= {source.post_name, source.slug}
+            claimed |= set(source.claims)
             recorded, images_ok = recorded_inputs(config, source)
             # With a post's record the cache cannot make it current: it is not even opened.
             if recorded is None or plan(source, config, recorded, None, images_ok=images_ok).action is not Action.UP_TO_DATE:
                 return None
             results.append(Result(source.rel, Status.UP_TO_DATE, source.executed_cells, time.monotonic() - start,
                                   saved=source.saved is not None))
+        if stale_contents_pages(config):
+            return None  # the full build writes it
     return results

@@ -5,13 +5,14 @@ import re
 
 from ..config import Config
 from ..sources import SourceNotebook
-from ..write import front_matter_of
+from ..write import front_matter_of, page_folder
 
 
 def recorded_inputs(config: Config, source: SourceNotebook) -> tuple[dict | None, bool]:
     """The ``built_from`` record of the notebook's current post, and whether its images and scripts are all there."""
     try:
-        text = (config.posts_dir / f"{source.post_name}.md").read_text(encoding="utf-8")
+        text = (page_folder(config, source.chapter.tutorial.name if source.chapter else None)
+                / f"{source.post_name}.md").read_text(encoding="utf-8")
     except OSError:
         return None, True
     front_matter = front_matter_of(text)

@@ -32,7 +32,7 @@ class Cache:
         self.warnings: list[str] = []
 
     def folder(self, source: SourceNotebook) -> Path:
-        return self.root / source.path.stem
+        return self.root / source.cache_name
 
     def record(self, source: SourceNotebook) -> dict | None:
         """The entry's record alone (cheap: no notebook is parsed), or None; never trusted for outputs."""

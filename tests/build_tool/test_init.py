@@ -79,13 +79,14 @@ def test_an_empty_folder_becomes_a_blog_that_jekyll_builds(tmp_path, capsys):
     assert cli(str(blog)) == 0
     out = capsys.readouterr().out
     minima_has_no_hook = "minima's head.html and the kit's line: minima has no custom-head.html hook"
-    assert out.splitlines()[:15] == [
+    assert out.splitlines()[:16] == [
         f"nbjekyll init {blog}: a new blog",
         "  created      _config.yml (a new blog, theme minima)",
         "  created      index.md",
         "  created      .gitignore",
         "  created      favicon.ico",
         "  created      _includes/nbjekyll/head.html",
+        "  created      _layouts/chapter.html",
         "  created      assets/nbjekyll/mathjax/ (60 files)",
         "  created      assets/nbjekyll/nbjekyll.css",
         "  created      assets/nbjekyll/page.js",

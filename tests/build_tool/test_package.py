@@ -46,9 +46,13 @@ def test_the_wheel_carries_the_templates_scripts_and_console_script(wheel):
 def test_the_wheel_declares_only_the_tools_own_dependencies(wheel):
     with zipfile.ZipFile(wheel) as archive:
         metadata = Parser().parsestr(archive.read(f"nbjekyll-{__version__}.dist-info/METADATA").decode())
+    requirements = metadata.get_all("Requires-Dist")
     names = {re.split(r"[<>=!~;\[ ]", requirement)[0].lower().replace("_", "-")  # PEP 503 names
-             for requirement in metadata.get_all("Requires-Dist")}
+             for requirement in requirements if "extra ==" not in requirement}
     assert names == DEPENDENCIES
+    # text notebooks (.py, .md) need jupytext, an extra: pip install 'nbjekyll[text]'
+    assert metadata.get_all("Provides-Extra") == ["text"]
+    assert [r for r in requirements if "extra ==" in r] == ["jupytext>=1.16; extra == 'text'"]
 
 
 def test_the_fresh_environment_has_nothing_but_the_tool_and_its_dependencies(venv):
