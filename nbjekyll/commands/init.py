@@ -71,11 +71,14 @@ def format_report(report: InitReport, shown_dir: str) -> str:
         lines.append("Nothing to change: the blog is set up.")
     site = shlex.quote(shown_dir)
     here = shown_dir in (".", "")
+    build = "nbjekyll build" + ("" if here else f" --site {site}")
+    jekyll = "jekyll build" if here else f"(cd {site} && jekyll build)"
+    width = max(len(build), len(jekyll)) + 2
     lines += ["Next:",
               f"  put your notebooks in {os.path.join(shown_dir, report.notebooks_dir) if not here else report.notebooks_dir}/"
               " (a notebook named YYYY-MM-DD-title.ipynb becomes a post)",
-              "  nbjekyll build" + ("" if here else f" --site {site}") + "      # execute them into posts",
-              ("  jekyll build" if here else f"  (cd {site} && jekyll build)") + "      # the site, into _site/"]
+              f"  {build:<{width}}# execute them into posts",
+              f"  {jekyll:<{width}}# the site, into _site/"]
     return "\n".join(lines)
 
 
