@@ -429,6 +429,26 @@ class NotebookRun:
         return Executed(nb, files, provenance)
 
 
+def _language_of(source: SourceNotebook) -> str:
+    metadata = source.nb.metadata
+    return str((metadata.get("kernelspec") or {}).get("language") or (metadata.get("language_info") or {}).get("name")
+               or "python").lower()
+
+
+def _kernel_for_language(source: SourceNotebook, specs: Any, installed: list[str]) -> str | None:
+    """An installed kernel for the notebook's language (python3 first), for kernelspecs named after
+    someone else's machine (``python3_mydev``, ``fastai``, ``Python [Root]``)."""
+    language = _language_of(source)
+    candidates = sorted(installed, key=lambda name: (name != "python3", name))
+    for name in candidates:
+        try:
+            if specs.get_kernel_spec(name).language.lower() == language:
+                return name
+        except Exception:  # noqa: BLE001 - a broken kernelspec is simply not a candidate
+            continue
+    return None
+
+
 def imported_packages(source: SourceNotebook) -> list[str]:
     """The top-level packages the notebook's code imports, standard library left out (whose versions to record)."""
     names = set()

@@ -48,12 +48,12 @@ PER_KERNEL_VARIABLES = frozenset({"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MK
 
 LAUNCHER_ARGS = ["-m", "ipykernel_launcher", "-f"]  # what follows the interpreter in a forkable kernel's command
 
-# The fork server. It runs in the kernel's interpreter, which may be an old one (CNTK's is Python 3.6):
+# The fork server (written to _build/kernel/fork_server.py, so `ps` names it). It runs in the kernel's interpreter, which may be an old one (CNTK's is Python 3.6):
 # no syntax newer than 3.6 here. Requests come on stdin, one JSON line each; it answers on stdout with
 # the child's pid, and later with its exit status once it has reaped it.
 FORK_SERVER = r'''
 import json, os, select, signal, sys
-del sys.path[0]  # '' from -c: ipykernel_launcher imports with the working directory off sys.path too
+del sys.path[0]  # this script's folder: ipykernel_launcher too imports with its own off sys.path
 from ipykernel import kernelapp  # noqa: F401 - the reason this process exists
 
 children = {}
@@ -189,11 +189,11 @@ class ForkServerError(RuntimeError):
 class ForkServer:
     """One interpreter with ipykernel imported, forking a kernel on request (see FORK_SERVER)."""
 
-    def __init__(self, python: str, env: dict[str, str], log_path: Path):
+    def __init__(self, python: str, env: dict[str, str], log_path: Path, script: Path):
         # ipykernel reads JPY_PARENT_PID when it is imported, so the server gets what jupyter_client gives a kernel.
         env = {**env, "JPY_PARENT_PID": str(os.getpid())}
-        with open(log_path, "ab") as log:  # its own start-up chatter (a failed import) goes here
-            self.process = subprocess.Popen([python, "-c", FORK_SERVER], stdin=subprocess.PIPE,
+        with open(log_path, "wb") as log:  # its own start-up chatter (a failed import) goes here
+            self.process = subprocess.Popen([python, str(script)], stdin=subprocess.PIPE,
                                             stdout=subprocess.PIPE, stderr=log, env=env, cwd=str(log_path.parent),
                                             start_new_session=True)
         self.log_path = log_path
@@ -342,14 +342,15 @@ def _exists(pid: int) -> bool:
 class KernelPool:
     """The build's fork servers, and the kernel shutdowns still finishing; ``close`` ends them all."""
 
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, script: Path):
         self.log_dir = log_dir
+        self.script = script  # where the fork server's code is written
         self.servers: dict[tuple, ForkServer] = {}
         self.failed: set[tuple] = set()  # servers that could not start: their kernels launch the usual way
         self.pending: set[asyncio.Task] = set()
         self.closed = False
 
-    def server_for(self, cmd: list[str], env: dict[str, str]) -> ForkServer | None:
+    def server_for(self, cmd: list[str], env: dict[str, str], kernel_name: str) -> ForkServer | None:
         if self.closed or not forkable(cmd):
             return None
         key = server_key(cmd, env)
@@ -360,9 +361,14 @@ class KernelPool:
             if server is not None:
                 self.failed.add(key)
                 return None
-            name = Path(cmd[0]).name
-            server = self.servers[key] = ForkServer(cmd[0], env, self.log_dir / f"fork-server-{len(self.servers)}-"
-                                                                               f"{name}.log")
+            log = self.log_dir / f"{kernel_name}.fork-server.log"
+            taken = {s.log_path for s in self.servers.values()}
+            log = next(p for n in range(1, len(taken) + 2)
+                       for p in [log if n == 1 else log.with_name(f"{kernel_name}-{n}.fork-server.log")] if p not in taken)
+            if not self.script.exists() or self.script.read_text(encoding="utf-8") != FORK_SERVER:
+                self.script.parent.mkdir(parents=True, exist_ok=True)
+                self.script.write_text(FORK_SERVER, encoding="utf-8")
+            server = self.servers[key] = ForkServer(cmd[0], env, log, self.script)
         return server
 
     def server_failed(self, cmd: list[str], env: dict[str, str]) -> None:
@@ -413,7 +419,7 @@ def _classes() -> Any:
             pool: KernelPool = self.parent.nbjekyll_pool
             env = kwargs.get("env") or dict(os.environ)
             cwd = str(kwargs.get("cwd") or os.getcwd())
-            server = pool.server_for(cmd, env)
+            server = pool.server_for(cmd, env, self.parent.kernel_name)
             if server is not None:
                 try:
                     pid = await server.fork(cmd, env, cwd, self.parent.nbjekyll_log)
