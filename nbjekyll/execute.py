@@ -298,6 +298,10 @@ class NotebookRun:
         self.kernels = kernels or RunningKernels()
         self.pool = pool  # a kernel_pool.KernelPool, or None: kernels started the usual way, stopped in line
         self.on_cell, self.on_retry = on_cell, on_retry
+        if pool is not None and not self.kernels.stopping:
+            from jupyter_core.paths import jupyter_path  # (not jupyter_client yet: it takes a while to import)
+            pool.warm(source.kernel_name, [str(kernels_share(config) / "kernels")] + jupyter_path("kernels"),
+                      kernel_environment(config, settings))
         self.specs = spec_manager(config)
         installed = sorted(self.specs.find_kernel_specs())
         kernel = source.kernel_name

@@ -27,8 +27,10 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 from pathlib import Path
+from string import Template
 from typing import Any, Awaitable
 
 # jupyter_client is imported where a kernel manager is made (see _classes): the no-op build never pays for it.
@@ -329,6 +331,25 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+def _read_kernelspec(name: str, kernel_dirs: list[str]) -> dict | None:
+    """kernel.json of the kernel ``name``, found as jupyter_client's KernelSpecManager finds it; None if not."""
+    for folder in kernel_dirs:
+        try:
+            entries = {entry.name.lower(): entry.path for entry in os.scandir(folder) if entry.is_dir()}
+        except OSError:
+            continue
+        if name.lower() in entries:
+            try:
+                with open(os.path.join(entries[name.lower()], "kernel.json"), encoding="utf-8") as handle:
+                    spec = json.load(handle)
+            except (OSError, ValueError):
+                return None
+            return spec if isinstance(spec, dict) else None
+    if name == "python3":  # ipykernel's own kernelspec, which jupyter_client falls back on
+        return {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "language": "python"}
+    return None
+
+
 def _exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -370,6 +391,23 @@ class KernelPool:
                 self.script.write_text(FORK_SERVER, encoding="utf-8")
             server = self.servers[key] = ForkServer(cmd[0], env, log, self.script)
         return server
+
+    def warm(self, kernel_name: str, kernel_dirs: list[str], env: dict[str, str]) -> None:
+        """Start the server that kernels named ``kernel_name`` will fork from, before the first is asked for: its
+        imports then overlap the build's own. The kernelspec is read here as jupyter_client will find it (first
+        of ``kernel_dirs``), without importing jupyter_client; should the command or environment come out
+        otherwise, the kernel gets a server of its own and this one just stops with the build."""
+        spec = _read_kernelspec(kernel_name, kernel_dirs)
+        if spec is None:
+            return
+        cmd = [str(a) for a in spec.get("argv") or []]
+        if cmd and cmd[0] in {"python", f"python{sys.version_info[0]}", "python%i.%i" % sys.version_info[:2]}:
+            cmd[0] = sys.executable
+        full = dict(env)
+        full.update({k: Template(str(v)).safe_substitute(env) for k, v in (spec.get("env") or {}).items()})
+        if str(spec.get("language") or "").lower().startswith("python"):
+            full.pop("PYTHONEXECUTABLE", None)
+        self.server_for(cmd, full, kernel_name)
 
     def server_failed(self, cmd: list[str], env: dict[str, str]) -> None:
         self.failed.add(server_key(cmd, env))

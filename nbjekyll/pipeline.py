@@ -141,11 +141,11 @@ class Builder:
         problem = decision.environment.problem if decision.environment else None
         if problem or self.kernels.stopping or self.recall_failure(source, decision) is not None:
             return
-        source.validate()
         settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=job.threads)
         job.run = NotebookRun(source, self.config, settings, kernels=self.kernels, pool=self.pool,
                               on_cell=lambda i, n: self.progress.cell(source.rel, i, n),
                               on_retry=lambda why: self.progress.line(f"{source.rel}: warning: {why}", error=True))
+        source.validate()  # (after the line above has set the kernel's server starting: this imports nbformat)
         job.run.start_kernel()
 
     def recall_failure(self, source: SourceNotebook, decision: Plan) -> dict | None:
