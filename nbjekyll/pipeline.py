@@ -59,14 +59,6 @@ class _Job:
     checked: bool = False  # converted once without outputs, so a broken link fails before it runs
 
 
-class _no_limit:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc) -> None:
-        return None
-
-
 async def _set_when_done(tasks: list, event: asyncio.Event) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
     event.set()
@@ -141,12 +133,16 @@ class Builder:
         problem = decision.environment.problem if decision.environment else None
         if problem or self.kernels.stopping or self.recall_failure(source, decision) is not None:
             return
-        settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=job.threads)
-        job.run = NotebookRun(source, self.config, settings, kernels=self.kernels, pool=self.pool,
-                              on_cell=lambda i, n: self.progress.cell(source.rel, i, n),
-                              on_retry=lambda why: self.progress.line(f"{source.rel}: warning: {why}", error=True))
+        job.run = self.notebook_run(job)
         source.validate()  # (after the line above has set the kernel's server starting: this imports nbformat)
         job.run.start_kernel()
+
+    def notebook_run(self, job: _Job) -> NotebookRun:
+        source = job.source
+        settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=job.threads)
+        return NotebookRun(source, self.config, settings, kernels=self.kernels, pool=self.pool,
+                           on_cell=lambda i, n: self.progress.cell(source.rel, i, n),
+                           on_retry=lambda why: self.progress.line(f"{source.rel}: warning: {why}", error=True))
 
     def recall_failure(self, source: SourceNotebook, decision: Plan) -> dict | None:
         if self.options.force or self.options.retry_failed:
@@ -161,12 +157,8 @@ class Builder:
             convert(source, source.for_execution(), self.config)
         self.progress.started(source.rel, f"executing {job.cells} code cell{'s' if job.cells != 1 else ''} "
                                           f"({'; '.join(decision.reasons)})")
-        if job.run is None:
-            settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=job.threads)
-            job.run = NotebookRun(source, self.config, settings, kernels=self.kernels, pool=self.pool,
-                                  on_cell=lambda i, n: self.progress.cell(source.rel, i, n),
-                                  on_retry=lambda why: self.progress.line(f"{source.rel}: warning: {why}",
-                                                                          error=True))
+        if job.run is None:  # not started ahead: its kernel starts now
+            job.run = self.notebook_run(job)
         try:
             executed = await job.run.run()
         finally:
@@ -192,12 +184,7 @@ class Builder:
         self.failures.forget(source)
         return executed
 
-    async def build_one(self, path: Path, threads: int) -> Result:
-        """Build one notebook from start to end (its kernel started when its turn comes)."""
-        job = self.prepare(path, threads)
-        return job if isinstance(job, Result) else await self.finish(job)
-
-    async def finish(self, job: _Job, turn: asyncio.Semaphore | None = None) -> Result:
+    async def finish(self, job: _Job, turn: asyncio.Semaphore) -> Result:
         """Build a prepared notebook: check it, wait for its turn (``turn``), execute or re-render it, write."""
         rel, source = job.rel, job.source
         try:
@@ -205,7 +192,7 @@ class Builder:
                 # A broken link or missing image fails now, not after minutes of execution (its kernel is starting).
                 convert(source, source.for_execution(), self.config)
                 job.checked = True
-            async with turn or _no_limit():
+            async with turn:
                 if self.kernels.stopping:
                     raise Interrupted()
                 job.start = time.monotonic()  # its time is counted from its turn, as it always was
