@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import atexit
+import contextlib
 import json
 import logging
 import os
@@ -385,9 +386,10 @@ class NotebookRun:
 
     async def _start(self, kernel: _Kernel) -> None:
         """What nbclient does before the first cell (start the kernel, wait for its kernel_info reply), early."""
-        await kernel.client.async_start_new_kernel(env=kernel_environment(self.config, self.settings),
-                                                   stdout=kernel.log, stderr=kernel.log)
-        await kernel.client.async_start_new_kernel_client()
+        async with self.pool.starting if self.pool is not None else contextlib.nullcontext():
+            await kernel.client.async_start_new_kernel(env=kernel_environment(self.config, self.settings),
+                                                       stdout=kernel.log, stderr=kernel.log)
+            await kernel.client.async_start_new_kernel_client()
 
     async def _stop(self, kernel: _Kernel) -> None:
         async def stop() -> None:

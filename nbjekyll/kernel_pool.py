@@ -48,6 +48,8 @@ MEMORY_SHARE_FOR_KERNELS_AHEAD = 0.25
 PER_KERNEL_VARIABLES = frozenset({"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                   "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "JPY_PARENT_PID"})
 
+EXIT_POLL_SECONDS = 0.01  # how often to look whether a killed kernel has gone
+
 LAUNCHER_ARGS = ["-m", "ipykernel_launcher", "-f"]  # what follows the interpreter in a forkable kernel's command
 
 # The fork server (written to _build/kernel/fork_server.py, so `ps` names it). It runs in the kernel's interpreter, which may be an old one (CNTK's is Python 3.6):
@@ -363,8 +365,10 @@ def _exists(pid: int) -> bool:
 class KernelPool:
     """The build's fork servers, and the kernel shutdowns still finishing; ``close`` ends them all."""
 
-    def __init__(self, log_dir: Path, script: Path):
+    def __init__(self, log_dir: Path, script: Path, starting_at_once: int = 1):
         self.log_dir = log_dir
+        # Kernels initialising at the same time slow each other down; the first ones are on the build's time.
+        self.starting = asyncio.Semaphore(starting_at_once)
         self.script = script  # where the fork server's code is written
         self.servers: dict[tuple, ForkServer] = {}
         self.failed: set[tuple] = set()  # servers that could not start: their kernels launch the usual way
@@ -489,6 +493,10 @@ def _classes() -> Any:
                 self.provisioner = ForkingProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
                                                       parent=self)
             return await super()._async_pre_start_kernel(**kw)
+
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # after a kill, jupyter_client looks every 0.1 s; the last kernel's shutdown is on the build's time
+            await super()._async_wait(pollinterval=min(pollinterval, EXIT_POLL_SECONDS))
 
     _CLASSES.append(PooledKernelManager)
     return PooledKernelManager

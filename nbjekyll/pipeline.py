@@ -71,7 +71,8 @@ class Builder:
         self.progress = progress
         self.claimed_names: dict[str, str] = {}
         self.kernels = RunningKernels()
-        self.pool = KernelPool(config.build_dir / "logs", config.build_dir / "kernel" / "fork_server.py")
+        self.pool = KernelPool(config.build_dir / "logs", config.build_dir / "kernel" / "fork_server.py",
+                               starting_at_once=options.jobs)
         self.kernels.pools.append(self.pool)
         self.executions_finished = 0  # runs completed so far: a plan made before the last one may be stale
         self.cache = Cache(config)
