@@ -52,8 +52,8 @@ EXIT_POLL_SECONDS = 0.01  # how often to look whether a killed kernel has gone
 
 LAUNCHER_ARGS = ["-m", "ipykernel_launcher", "-f"]  # what follows the interpreter in a forkable kernel's command
 
-# The fork server (written to _build/kernel/fork_server.py, so `ps` names it). It runs in the kernel's interpreter, which may be an old one (CNTK's is Python 3.6):
-# no syntax newer than 3.6 here. Requests come on stdin, one JSON line each; it answers on stdout with
+# The fork server (written to _build/kernel/fork_server.py, so `ps` names it). It runs in the kernel's
+# interpreter, which may be an old one (CNTK's is Python 3.6): no syntax newer than 3.6 here. Requests come on stdin, one JSON line each; it answers on stdout with
 # the child's pid, and later with its exit status once it has reaped it.
 FORK_SERVER = r'''
 import json, os, select, signal, sys
