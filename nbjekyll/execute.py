@@ -359,7 +359,8 @@ class NotebookRun:
 
         def cell_started(cell: Any, cell_index: int) -> None:
             current["index"] = cell_index
-            if cell.cell_type == "code" and cell.source.strip() and "skip-execution" not in cell.metadata.get("tags", []):
+            if (cell.cell_type == "code" and cell.source.strip()
+                    and "skip-execution" not in cell.metadata.get("tags", [])):
                 # What the kernel will number this cell, known before any reply arrives (a dying kernel sends none).
                 current["count"] += 1
             if on_cell and cell_index in code_cells:

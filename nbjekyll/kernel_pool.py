@@ -53,8 +53,9 @@ EXIT_POLL_SECONDS = 0.01  # how often to look whether a killed kernel has gone
 LAUNCHER_ARGS = ["-m", "ipykernel_launcher", "-f"]  # what follows the interpreter in a forkable kernel's command
 
 # The fork server (written to _build/kernel/fork_server.py, so `ps` names it). It runs in the kernel's
-# interpreter, which may be an old one (CNTK's is Python 3.6): no syntax newer than 3.6 here. Requests come on stdin, one JSON line each; it answers on stdout with
-# the child's pid, and later with its exit status once it has reaped it.
+# interpreter, which may be an old one (CNTK's is Python 3.6): no syntax newer than 3.6 here. Requests
+# come on stdin, one JSON line each; it answers on stdout with the child's pid, and later with its exit
+# status once it has reaped it.
 FORK_SERVER = r'''
 import json, os, select, signal, sys
 del sys.path[0]  # this script's folder: ipykernel_launcher too imports with its own off sys.path
@@ -386,10 +387,10 @@ class KernelPool:
             if server is not None:
                 self.failed.add(key)
                 return None
-            log = self.log_dir / f"{kernel_name}.fork-server.log"
-            taken = {s.log_path for s in self.servers.values()}
-            log = next(p for n in range(1, len(taken) + 2)
-                       for p in [log if n == 1 else log.with_name(f"{kernel_name}-{n}.fork-server.log")] if p not in taken)
+            taken = {s.log_path for s in self.servers.values()}  # (two servers of one kernelspec: rare)
+            log = next(log for n in range(1, len(taken) + 2)
+                       for log in [self.log_dir / f"{kernel_name}{'' if n == 1 else f'-{n}'}.fork-server.log"]
+                       if log not in taken)
             if not self.script.exists() or self.script.read_text(encoding="utf-8") != FORK_SERVER:
                 self.script.parent.mkdir(parents=True, exist_ok=True)
                 self.script.write_text(FORK_SERVER, encoding="utf-8")
