@@ -265,7 +265,9 @@ class ForkServer:
                 pass
 
     async def close(self) -> None:
-        """Let the server exit (closing its stdin makes it stop whatever kernels remain) and reap it."""
+        """Stop the server (and whatever kernels remain) and reap it. A signal, not the end of its input: a
+        server still importing ipykernel (warmed for a notebook that did not run after all) stops at once."""
+        self.terminate()
         try:
             if self.process.stdin is not None:
                 self.process.stdin.close()
