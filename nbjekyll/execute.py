@@ -8,7 +8,9 @@ failure the partly executed notebook is saved there and the error names the cell
 from __future__ import annotations
 
 import ast
+import asyncio
 import atexit
+import contextlib
 import json
 import logging
 import os
@@ -38,33 +40,53 @@ STARTUP = r"""
 # under the site the notebook reads, so the build knows when to run it again.
 def _nbjekyll_track_files():
     import json, os, sys, types
-    site = os.path.realpath(os.environ.get("NBJEKYLL_SITE", "/nonexistent"))
-    ignored = [os.path.realpath(p) for p in os.environ.get("NBJEKYLL_IGNORE", "").split(os.pathsep) if p]
-    read, written = set(), set()
+    # The hook only notes each path as opened (absolute); report() resolves them once, at the end.
+    opened = {}  # path -> whether it was ever opened for writing
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
-
-    def under_site(path):
-        return path.startswith(site + os.sep) and not any(path.startswith(i + os.sep) for i in ignored)
+    fsdecode, isabs, join, getcwd = os.fsdecode, os.path.isabs, os.path.join, os.getcwd
 
     def on_event(event, args):
         if event != "open" or not args or isinstance(args[0], int):
             return
         try:
-            path = os.path.realpath(os.fsdecode(args[0]))
-        except (TypeError, ValueError):
-            return
-        if not under_site(path):
+            path = fsdecode(args[0])
+            if not isabs(path):
+                path = join(getcwd(), path)
+        except (TypeError, ValueError, OSError):
             return
         mode, flags = args[1], args[2] if len(args) > 2 else 0
         writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool((flags or 0) & write_flags)
-        (written if writing else read).add(path)
+        if writing or path not in opened:
+            opened[path] = writing or opened.get(path, False)
 
     def report():
+        realpath, split, islink = os.path.realpath, os.path.split, os.path.islink
+        site = realpath(os.environ.get("NBJEKYLL_SITE", "/nonexistent"))
+        ignored = [realpath(p) for p in os.environ.get("NBJEKYLL_IGNORE", "").split(os.pathsep) if p]
+        folders = {}
+
+        def under_site(path):
+            return path.startswith(site + os.sep) and not any(path.startswith(i + os.sep) for i in ignored)
+
+        def resolve(path):
+            # realpath, with each folder resolved once: only a file under the site, or a link, needs more
+            folder, name = split(path)
+            real = folders.get(folder)
+            if real is None:
+                real = folders[folder] = realpath(folder)
+            path = join(real, name)
+            return realpath(path) if under_site(path) or islink(path) else path
+
+        read, written = set(), set()
+        for path, writing in list(opened.items()):
+            path = resolve(path)
+            if under_site(path):
+                (written if writing else read).add(path)
         found = set(read - written)
         for module in list(sys.modules.values()):
             path = getattr(module, "__file__", None)
             if isinstance(path, str):
-                path = os.path.realpath(path)
+                path = resolve(path if isabs(path) else join(getcwd(), path))
                 if under_site(path) and "site-packages" not in path:
                     found.add(path)
         found = {p for p in found if os.path.isfile(p) and "__pycache__" not in p}
@@ -208,10 +230,13 @@ class RunningKernels:
 
     def __init__(self) -> None:
         self.managers: set = set()
+        self.pools: list = []  # kernel_pool.KernelPool: their fork servers stop with the kernels they forked
         self.stopping = False
 
     def kill_all(self) -> None:
         self.stopping = True
+        for pool in list(self.pools):
+            pool.kill_all()
         for km in list(self.managers):
             process = getattr(getattr(km, "provisioner", None), "process", None)
             if process is None or process.poll() is not None:
@@ -242,31 +267,173 @@ async def execute(source: SourceNotebook, config: Config, settings: ExecutionSet
     A kernel that does not start is started again, up to START_ATTEMPTS times in all, each retry
     reported through ``on_retry``; only then does the notebook fail.
     """
-    specs = spec_manager(config)
-    installed = sorted(specs.find_kernel_specs())
-    kernel = source.kernel_name
-    if kernel not in installed:
-        kernel = None if config.strict_kernels else _kernel_for_language(source, specs, installed)
-        if kernel is None:
-            raise _unknown_kernel(source, installed)
-        if on_retry:
-            on_retry(f"no kernel named {source.kernel_name!r} is installed; running it in {kernel!r}, which serves "
-                     f"its language ({_language_of(source)}) (set nbjekyll.kernel_aliases or the front matter's "
-                     "'kernel:' to choose, nbjekyll.strict_kernels to forbid)")
-    kernels = kernels or RunningKernels()
-    log_path = config.build_dir / "logs" / f"{source.path.stem}.kernel.log"
-    for attempt in range(1, START_ATTEMPTS + 1):
-        try:
-            return await _execute_once(source, kernel, config, settings, specs, kernels, log_path,
-                                       "w" if attempt == 1 else "a", on_cell)
-        except _KernelDidNotStart as failure:
-            if attempt == START_ATTEMPTS:
-                raise NotebookError(source.rel, f"the kernel could not start ({failure}), {START_ATTEMPTS} "
-                                                f"times; see {config.rel(log_path)}") from None
+    return await NotebookRun(source, config, settings, kernels=kernels, on_cell=on_cell, on_retry=on_retry).run()
+
+
+@dataclass
+class _Kernel:
+    """One kernel of one attempt: its notebook copy, client, manager and log, and its start if begun early."""
+    nb: Any
+    client: Any
+    km: Any
+    log: Any
+    current: dict
+    start: Any = None  # the asyncio task starting it ahead of the notebook's turn
+
+
+class NotebookRun:
+    """One notebook's execution, whose kernel can be started before the notebook's turn comes.
+
+    ``start_kernel()`` begins starting the kernel (with a ``KernelPool``, forked from a server that
+    has ipykernel imported); ``run()`` executes the notebook in it, or in a new kernel if none was
+    started; ``discard()`` stops a kernel started for a notebook that will not run after all. Either
+    way the kernel serves this notebook only and is shut down after it.
+    """
+
+    def __init__(self, source: SourceNotebook, config: Config, settings: ExecutionSettings,
+                 kernels: RunningKernels | None = None, pool: Any = None,
+                 on_cell: Callable[[int, int], None] | None = None,
+                 on_retry: Callable[[str], None] | None = None):
+        self.source, self.config, self.settings = source, config, settings
+        self.kernels = kernels or RunningKernels()
+        self.pool = pool  # a kernel_pool.KernelPool, or None: kernels started the usual way, stopped in line
+        self.on_cell, self.on_retry = on_cell, on_retry
+        if pool is not None and not self.kernels.stopping:
+            from jupyter_core.paths import jupyter_path  # (not jupyter_client yet: it takes a while to import)
+            pool.warm(source.kernel_name, [str(kernels_share(config) / "kernels")] + jupyter_path("kernels"),
+                      kernel_environment(config, settings))
+        self.specs = spec_manager(config)
+        installed = sorted(self.specs.find_kernel_specs())
+        kernel = source.kernel_name
+        if kernel not in installed:
+            kernel = None if config.strict_kernels else _kernel_for_language(source, self.specs, installed)
+            if kernel is None:
+                raise _unknown_kernel(source, installed)
             if on_retry:
-                on_retry(f"the kernel did not start ({failure}); starting it again "
-                         f"(attempt {attempt + 1} of {START_ATTEMPTS})")
-    raise AssertionError("unreachable")
+                on_retry(f"no kernel named {source.kernel_name!r} is installed; running it in {kernel!r}, which "
+                         f"serves its language ({_language_of(source)}) (set nbjekyll.kernel_aliases or the front "
+                         "matter's 'kernel:' to choose, nbjekyll.strict_kernels to forbid)")
+        self.kernel = kernel
+        self.log_path = config.build_dir / "logs" / f"{source.path.stem}.kernel.log"
+        self.ahead: _Kernel | None = None
+
+    def start_kernel(self) -> None:
+        """Begin starting the notebook's kernel now; ``run()`` uses it (and reports its failure to start)."""
+        if self.ahead is None and not self.kernels.stopping:
+            self.ahead = self._new_kernel("w")
+            self.ahead.start = asyncio.ensure_future(self._start(self.ahead))
+
+    async def discard(self) -> None:
+        """Stop the kernel started ahead if ``run()`` did not take it."""
+        kernel, self.ahead = self.ahead, None
+        if kernel is not None:
+            if kernel.start is not None and not kernel.start.done():
+                kernel.start.cancel()
+            await asyncio.gather(kernel.start, return_exceptions=True)
+            await self._stop(kernel)
+
+    async def run(self) -> Executed:
+        for attempt in range(1, START_ATTEMPTS + 1):
+            kernel, self.ahead = (self.ahead if attempt == 1 else None), None
+            try:
+                return await self._execute_once(kernel or self._new_kernel("w" if attempt == 1 else "a"))
+            except _KernelDidNotStart as failure:
+                if attempt == START_ATTEMPTS:
+                    raise NotebookError(self.source.rel, f"the kernel could not start ({failure}), {START_ATTEMPTS} "
+                                                         f"times; see {self.config.rel(self.log_path)}") from None
+                if self.on_retry:
+                    self.on_retry(f"the kernel did not start ({failure}); starting it again "
+                                  f"(attempt {attempt + 1} of {START_ATTEMPTS})")
+        raise AssertionError("unreachable")
+
+    def _new_kernel(self, log_mode: str) -> _Kernel:
+        from jupyter_client.manager import AsyncKernelManager
+        from nbclient import NotebookClient
+        if self.kernels.stopping:
+            raise Interrupted()
+        nb = self.source.for_execution()
+        code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        current: dict = {"index": None, "count": 0}
+        on_cell = self.on_cell
+
+        def cell_started(cell: Any, cell_index: int) -> None:
+            current["index"] = cell_index
+            if (cell.cell_type == "code" and cell.source.strip()
+                    and "skip-execution" not in cell.metadata.get("tags", [])):
+                # What the kernel will number this cell, known before any reply arrives (a dying kernel sends none).
+                current["count"] += 1
+            if on_cell and cell_index in code_cells:
+                on_cell(code_cells.index(cell_index) + 1, len(code_cells))
+
+        # We own the kernel manager, so the kernel's whole life is ours to end (see RunningKernels).
+        if self.pool is not None:
+            km = self.pool.manager(self.kernel, self.specs, self.log_path)
+        else:
+            km = AsyncKernelManager(kernel_name=self.kernel, kernel_spec_manager=self.specs)
+        client = NotebookClient(
+            nb,
+            km=km,
+            timeout=self.settings.timeout,
+            kernel_name=self.kernel,
+            resources={"metadata": {"path": str(self.source.path.parent)}},
+            record_timing=False,
+            allow_errors=self.source.allow_errors,  # front matter / nbjekyll.allow_errors (see nbjekyll.raised)
+            on_cell_start=cell_started,
+            log=quiet_log,
+        )
+        log = open(self.log_path, log_mode, encoding="utf-8")
+        self.kernels.managers.add(km)
+        return _Kernel(nb, client, km, log, current)
+
+    async def _start(self, kernel: _Kernel) -> None:
+        """What nbclient does before the first cell (start the kernel, wait for its kernel_info reply), early."""
+        async with self.pool.starting if self.pool is not None else contextlib.nullcontext():
+            await kernel.client.async_start_new_kernel(env=kernel_environment(self.config, self.settings),
+                                                       stdout=kernel.log, stderr=kernel.log)
+            await kernel.client.async_start_new_kernel_client()
+
+    async def _stop(self, kernel: _Kernel) -> None:
+        async def stop() -> None:
+            try:
+                await _stop_kernel(kernel.client, kernel.km)
+            finally:
+                self.kernels.managers.discard(kernel.km)
+                kernel.log.close()
+        if self.pool is not None:
+            self.pool.later(stop())  # the next notebook need not wait for this kernel to be reaped
+        else:
+            await stop()
+
+    async def _execute_once(self, kernel: _Kernel) -> Executed:
+        from nbclient.exceptions import DeadKernelError
+        source, config, settings, nb, client, current = (self.source, self.config, self.settings, kernel.nb,
+                                                          kernel.client, kernel.current)
+        started, clock = datetime.now(timezone.utc), time.monotonic()
+        try:
+            if kernel.start is not None:
+                await kernel.start
+            if self.kernels.stopping:
+                raise Interrupted()
+            await client.async_execute(env=kernel_environment(config, settings), stdout=kernel.log,
+                                       stderr=kernel.log)
+            seconds = time.monotonic() - clock
+            files = await _files_used(client)
+            environment = await _ask_kernel(client, f"versions({imported_packages(source)!r})") or {}
+        except Exception as exc:
+            if self.kernels.stopping:
+                raise Interrupted() from None
+            index = current["index"]
+            if index is None and isinstance(exc, (RuntimeError, DeadKernelError, TimeoutError)):
+                raise _KernelDidNotStart(str(exc) or type(exc).__name__) from None
+            if index is not None and nb.cells[index].get("execution_count") is None:
+                nb.cells[index]["execution_count"] = current["count"]
+            raise _explain(exc, nb, source, config, settings, index, self.log_path) from None
+        finally:
+            await self._stop(kernel)
+        provenance = {"executed": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "seconds": round(seconds, 1),
+                      "kernel": self.kernel, "python": environment.get("python"),
+                      "packages": environment.get("packages", {}), "claims": claims_of(nb)}
+        return Executed(nb, files, provenance)
 
 
 def _language_of(source: SourceNotebook) -> str:
@@ -287,66 +454,6 @@ def _kernel_for_language(source: SourceNotebook, specs: Any, installed: list[str
         except Exception:  # noqa: BLE001 - a broken kernelspec is simply not a candidate
             continue
     return None
-
-
-async def _execute_once(source: SourceNotebook, kernel: str, config: Config, settings: ExecutionSettings, specs: Any,
-                        kernels: RunningKernels, log_path: Path, log_mode: str,
-                        on_cell: Callable[[int, int], None] | None) -> Executed:
-    nb = source.for_execution()
-    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    current: dict = {"index": None, "count": 0}
-
-    def cell_started(cell: Any, cell_index: int) -> None:
-        current["index"] = cell_index
-        if cell.cell_type == "code" and cell.source.strip() and "skip-execution" not in cell.metadata.get("tags", []):
-            # What the kernel will number this cell, known before any reply arrives (a dying kernel sends none).
-            current["count"] += 1
-        if on_cell and cell_index in code_cells:
-            on_cell(code_cells.index(cell_index) + 1, len(code_cells))
-
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-    if kernels.stopping:
-        raise Interrupted()
-    # We own the kernel manager, so the kernel's whole life is ours to end (see RunningKernels).
-    km = AsyncKernelManager(kernel_name=kernel, kernel_spec_manager=specs)
-    client = NotebookClient(
-        nb,
-        km=km,
-        timeout=settings.timeout,
-        kernel_name=kernel,
-        resources={"metadata": {"path": str(source.path.parent)}},
-        record_timing=False,
-        allow_errors=source.allow_errors,  # front matter / nbjekyll.allow_errors (see nbjekyll.raised)
-        on_cell_start=cell_started,
-        log=quiet_log,
-    )
-    with open(log_path, log_mode, encoding="utf-8") as kernel_log:
-        kernels.managers.add(km)
-        started, clock = datetime.now(timezone.utc), time.monotonic()
-        try:
-            await client.async_execute(env=kernel_environment(config, settings),
-                                       stdout=kernel_log, stderr=kernel_log)
-            seconds = time.monotonic() - clock
-            files = await _files_used(client)
-            environment = await _ask_kernel(client, f"versions({imported_packages(source)!r})") or {}
-        except Exception as exc:
-            if kernels.stopping:
-                raise Interrupted() from None
-            index = current["index"]
-            if index is None and isinstance(exc, (RuntimeError, DeadKernelError, TimeoutError)):
-                raise _KernelDidNotStart(str(exc) or type(exc).__name__) from None
-            if index is not None and nb.cells[index].get("execution_count") is None:
-                nb.cells[index]["execution_count"] = current["count"]
-            raise _explain(exc, nb, source, config, settings, index, log_path) from None
-        finally:
-            await _stop_kernel(client, km)
-            kernels.managers.discard(km)
-    provenance = {"executed": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "seconds": round(seconds, 1),
-                  "kernel": kernel, "python": environment.get("python"),
-                  "packages": environment.get("packages", {}), "claims": claims_of(nb)}
-    return Executed(nb, files, provenance)
 
 
 def imported_packages(source: SourceNotebook) -> list[str]:

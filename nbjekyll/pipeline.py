@@ -11,7 +11,7 @@ import asyncio
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -19,7 +19,8 @@ from .cache import (Action, Cache, FailureMemory, Plan, current_inputs, declared
                     with_cached_outputs)
 from .config import Config, default_jobs
 from .errors import BuildInterrupted, CellError, NotebookError
-from .execute import ExecutionSettings, Interrupted, RunningKernels, execute, prepare_kernel_profile
+from .execute import ExecutionSettings, Interrupted, NotebookRun, RunningKernels, prepare_kernel_profile
+from .kernel_pool import KernelPool, kernels_ahead
 from .progress import Progress, Result, Status
 from . import saved
 from .raised import raised_cells
@@ -46,6 +47,27 @@ class BuildOptions:
     forbid_saved: bool = False  # nbjekyll.require_execution with --strict/CI=true: saved outputs fail
 
 
+@dataclass
+class _Job:
+    """A notebook read and planned ahead of its turn (see Builder.prepare)."""
+    path: Path
+    rel: str
+    threads: int
+    start: float
+    source: SourceNotebook | None = None
+    cells: int = 0
+    warnings: list = field(default_factory=list)
+    decision: Plan | None = None
+    planned_after: int = 0  # Builder.executions_finished when it was planned
+    run: NotebookRun | None = None  # its execution, kernel started ahead; None until then
+    checked: bool = False  # converted once without outputs, so a broken link fails before it runs
+
+
+async def _set_when_done(tasks: list, event: asyncio.Event) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
+    event.set()
+
+
 class Builder:
     def __init__(self, config: Config, options: BuildOptions, progress: Progress):
         self.config = config
@@ -53,6 +75,10 @@ class Builder:
         self.progress = progress
         self.claimed_names: dict[str, str] = {}
         self.kernels = RunningKernels()
+        self.pool = KernelPool(config.build_dir / "logs", config.build_dir / "kernel" / "fork_server.py",
+                               starting_at_once=options.jobs)
+        self.kernels.pools.append(self.pool)
+        self.executions_finished = 0  # runs completed so far: a plan made before the last one may be stale
         self.cache = Cache(config)
         self.failures = FailureMemory(config)
 
@@ -77,35 +103,88 @@ class Builder:
         warnings, self.cache.warnings = self.cache.warnings, []
         return warnings
 
-    async def run_kernel(self, source: SourceNotebook, decision: Plan, cells: int, threads: int):
+    def prepare(self, path: Path, threads: int) -> Result | _Job:
+        """Read and plan a notebook ahead of its turn; start its kernel now if it will be executed.
+
+        A notebook that needs nothing (or cannot be built) gets its Result here."""
+        job = _Job(path, self.config.rel(path), threads, time.monotonic())
+        try:
+            job.source = self.read(path)
+            job.cells = job.source.executed_cells
+            job.warnings += job.source.warnings
+            self.plan_job(job)
+            if job.decision.action is Action.EXECUTE and self.options.execute and job.source.saved is None:
+                self.reserve_kernel(job)
+        except NotebookError as exc:
+            result = Result(job.rel, Status.FAILED, job.cells, time.monotonic() - job.start, job.warnings, error=str(exc))
+            self.progress.finished(result)
+            return result
+        return job
+
+    def plan_job(self, job: _Job) -> None:
+        decision = self.plan(job.source)
+        job.warnings += self.flush_cache_warnings()
+        if decision.action is Action.UP_TO_DATE and job.rel in self.options.rerender:
+            # a merge of shards run with --force: their fresh runs make the posts, as on one machine
+            entry = self.cache.load(job.source)
+            if entry is not None and entry.record["execution_key"] == decision.inputs.execution_key():
+                decision = Plan(Action.RENDER, ["the shard's run"], entry, decision.inputs, decision.environment)
+        job.decision = decision
+        job.planned_after = self.executions_finished
+
+    def reserve_kernel(self, job: _Job) -> None:
+        """Start the kernel of a notebook that will be executed, unless it is known to fail or cannot run."""
+        source, decision = job.source, job.decision
+        problem = decision.environment.problem if decision.environment else None
+        if problem or self.kernels.stopping or self.recall_failure(source, decision) is not None:
+            return
+        job.run = self.notebook_run(job)
+        source.validate()  # (after the line above has set the kernel's server starting: this imports nbformat)
+        job.run.start_kernel()
+
+    def notebook_run(self, job: _Job) -> NotebookRun:
+        source = job.source
+        settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=job.threads)
+        return NotebookRun(source, self.config, settings, kernels=self.kernels, pool=self.pool,
+                           on_cell=lambda i, n: self.progress.cell(source.rel, i, n),
+                           on_retry=lambda why: self.progress.line(f"{source.rel}: warning: {why}", error=True))
+
+    def recall_failure(self, source: SourceNotebook, decision: Plan) -> dict | None:
+        if self.options.force or self.options.retry_failed:
+            return None
+        return self.failures.recall(source, decision.inputs, self.timeout_for(source.timeout))
+
+    async def run_kernel(self, job: _Job):
         """Execute the notebook, cache the run, and return it with the inputs it was made from."""
-        # A broken link or missing image fails now, not after minutes of execution.
-        convert(source, source.for_execution(), self.config)
-        self.progress.started(source.rel, f"executing {cells} code cell{'s' if cells != 1 else ''} "
+        source, decision = job.source, job.decision
+        if not job.checked:
+            # A broken link or missing image fails now, not after minutes of execution.
+            convert(source, source.for_execution(), self.config)
+        self.progress.started(source.rel, f"executing {job.cells} code cell{'s' if job.cells != 1 else ''} "
                                           f"({'; '.join(decision.reasons)})")
-        settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=threads)
-        executed = await execute(source, self.config, settings, kernels=self.kernels,
-                                 on_cell=lambda i, n: self.progress.cell(source.rel, i, n),
-                                 on_retry=lambda why: self.progress.line(f"{source.rel}: warning: {why}",
-                                                                         error=True))
+        if job.run is None:  # not started ahead: its kernel starts now
+            job.run = self.notebook_run(job)
+        try:
+            executed = await job.run.run()
+        finally:
+            self.executions_finished += 1
         files = (set(executed.files) | declared_dependencies(source, self.config)) - {source.rel}
         inputs = current_inputs(source, self.config, files)
         self.cache.store(source, executed.notebook, inputs, executed.provenance)
         return executed.notebook, inputs, executed.provenance
 
-    async def execute_unless_known_to_fail(self, source: SourceNotebook, decision: Plan, cells: int, threads: int):
-        retry = self.options.force or self.options.retry_failed
-        timeout = self.timeout_for(source.timeout)
-        failure = None if retry else self.failures.recall(source, decision.inputs, timeout)
+    async def execute_unless_known_to_fail(self, job: _Job):
+        source, decision = job.source, job.decision
+        failure = self.recall_failure(source, decision)
         if failure:
             raise NotebookError(source.rel, f"failed (unchanged since the failure at {failure['at']}; not run again: "
                                             "edit it, or build with --retry-failed)\n"
                                 + failure["message"].removeprefix(f"{source.rel}: "))
         started = time.strftime("%Y-%m-%d %H:%M:%S")
         try:
-            executed = await self.run_kernel(source, decision, cells, threads)
+            executed = await self.run_kernel(job)
         except CellError as exc:
-            self.failures.remember(source, decision.inputs, timeout, str(exc), started)
+            self.failures.remember(source, decision.inputs, self.timeout_for(source.timeout), str(exc), started)
             raise
         self.failures.forget(source)
         return executed
@@ -123,96 +202,140 @@ class Builder:
         return (saved.notebook(source), decision.inputs, saved.provenance(source), Status.SAVED,
                 warnings + saved.warnings(source))
 
-    async def build_one(self, path: Path, threads: int) -> Result:
-        rel = self.config.rel(path)
-        start = time.monotonic()
-        cells = 0
-        warnings: list[str] = []
+    async def finish(self, job: _Job, turn: asyncio.Semaphore) -> Result:
+        """Build a prepared notebook: check it, wait for its turn (``turn``), execute or re-render it, write."""
+        rel, source = job.rel, job.source
         try:
-            source = self.read(path)
-            cells = source.executed_cells
-            decision = self.plan(source)
-            warnings += source.warnings + self.flush_cache_warnings()
-            if decision.action is Action.UP_TO_DATE and rel in self.options.rerender:
-                # a merge of shards run with --force: their fresh runs make the posts, as on one machine
-                entry = self.cache.load(source)
-                if entry is not None and entry.record["execution_key"] == decision.inputs.execution_key():
-                    decision = Plan(Action.RENDER, ["the shard's run"], entry, decision.inputs, decision.environment)
-            if decision.action is Action.UP_TO_DATE:
-                result = Result(rel, Status.UP_TO_DATE, cells, time.monotonic() - start, warnings,
-                                saved=source.saved is not None)
-                self.progress.finished(result)
-                return result
-            source.validate()
-            problem = decision.environment.problem if decision.environment else None
-            if source.saved is not None:  # shown with the outputs saved in it: no kernel (nbjekyll.saved)
-                notebook, inputs, provenance, status, warnings = self.saved_run(source, decision, warnings)
-            elif decision.action is Action.EXECUTE and not self.options.execute:
-                raise NotebookError(rel, f"needs executing ({'; '.join(decision.reasons)}), but no bundle "
-                                         "holds a run of it: was it left out of the shards?")
-            elif decision.action is Action.EXECUTE and problem:
-                # Another machine may lack this kernel's interpreter: the committed post stays as it is.
-                result = Result(rel, Status.SKIPPED, cells, time.monotonic() - start, warnings,
-                                error=f"{rel}: skipped: {problem}")
-                self.progress.finished(result)
-                return result
-            elif decision.action is Action.EXECUTE:
-                notebook, inputs, provenance = await self.execute_unless_known_to_fail(source, decision, cells,
-                                                                                      threads)
-                status = Status.BUILT
-            elif not self.options.write:  # a shard: the cached run will go into its bundle
-                result = Result(rel, Status.CACHED, cells, time.monotonic() - start, warnings)
-                self.progress.finished(result)
-                return result
-            else:
-                self.progress.started(rel, f"re-rendering ({'; '.join(decision.reasons)})")
-                notebook, inputs = with_cached_outputs(source, decision.cached.executed), decision.inputs
-                provenance = decision.cached.record.get("provenance")
-                status = Status.RENDERED
-            if not self.options.write:
-                result = Result(rel, Status.EXECUTED if status is not Status.SAVED else status, cells,
-                                time.monotonic() - start, warnings, saved=status is Status.SAVED)
-                self.progress.finished(result)
-                return result
-            warnings += raised_cells(notebook, source)
-            post = convert(source, notebook, self.config, built_from=inputs.for_front_matter())
-            if self.kernels.stopping:
-                raise Interrupted()
-            stamp = provenance_path(self.config, source.slug)
-            # A post that comes out byte for byte as it was keeps its stamp: the run it records made it.
-            unchanged = stamp.exists() and existing_text(self.config, post) == post.text()
-            write_post(self.config, post, rel)
-            if provenance and not unchanged:
-                write_provenance(self.config, source.slug, provenance)
-            result = Result(rel, status, cells, time.monotonic() - start, warnings + post.warnings,
-                            saved=status is Status.SAVED)
+            if job.run is not None:
+                # A broken link or missing image fails now, not after minutes of execution (its kernel is starting).
+                convert(source, source.for_execution(), self.config)
+                job.checked = True
+            async with turn:
+                if self.kernels.stopping:
+                    raise Interrupted()
+                job.start = time.monotonic()  # its time is counted from its turn, as it always was
+                if job.planned_after != self.executions_finished:
+                    # a notebook run since this one was planned may have changed a file it reads
+                    before = job.decision.action
+                    self.plan_job(job)
+                    if job.run is not None and (job.decision.action != before or not self.options.execute):
+                        await job.run.discard()
+                        job.run = None
+                return await self.build_planned(job)
         except NotebookError as exc:
-            result = Result(rel, Status.FAILED, cells, time.monotonic() - start, warnings, error=str(exc))
+            result = Result(rel, Status.FAILED, job.cells, time.monotonic() - job.start, job.warnings, error=str(exc))
         except Interrupted:
-            return Result(rel, Status.INTERRUPTED, cells, time.monotonic() - start)
+            return Result(rel, Status.INTERRUPTED, job.cells, time.monotonic() - job.start)
+        finally:
+            if job.run is not None:
+                await job.run.discard()
+        self.progress.finished(result)
+        return result
+
+    async def build_planned(self, job: _Job) -> Result:
+        rel, source, decision, cells, warnings = job.rel, job.source, job.decision, job.cells, job.warnings
+        if decision.action is Action.UP_TO_DATE:
+            result = Result(rel, Status.UP_TO_DATE, cells, time.monotonic() - job.start, warnings,
+                            saved=source.saved is not None)
+            self.progress.finished(result)
+            return result
+        source.validate()
+        problem = decision.environment.problem if decision.environment else None
+        if source.saved is not None:  # shown with the outputs saved in it: no kernel (nbjekyll.saved)
+            notebook, inputs, provenance, status, warnings = self.saved_run(source, decision, warnings)
+        elif decision.action is Action.EXECUTE and not self.options.execute:
+            raise NotebookError(rel, f"needs executing ({'; '.join(decision.reasons)}), but no bundle "
+                                     "holds a run of it: was it left out of the shards?")
+        elif decision.action is Action.EXECUTE and problem:
+            # Another machine may lack this kernel's interpreter: the committed post stays as it is.
+            result = Result(rel, Status.SKIPPED, cells, time.monotonic() - job.start, warnings,
+                            error=f"{rel}: skipped: {problem}")
+            self.progress.finished(result)
+            return result
+        elif decision.action is Action.EXECUTE:
+            notebook, inputs, provenance = await self.execute_unless_known_to_fail(job)
+            status = Status.BUILT
+        elif not self.options.write:  # a shard: the cached run will go into its bundle
+            result = Result(rel, Status.CACHED, cells, time.monotonic() - job.start, warnings)
+            self.progress.finished(result)
+            return result
+        else:
+            self.progress.started(rel, f"re-rendering ({'; '.join(decision.reasons)})")
+            notebook, inputs = with_cached_outputs(source, decision.cached.executed), decision.inputs
+            provenance = decision.cached.record.get("provenance")
+            status = Status.RENDERED
+        if not self.options.write:
+            result = Result(rel, Status.EXECUTED if status is not Status.SAVED else status, cells,
+                            time.monotonic() - job.start, warnings, saved=status is Status.SAVED)
+            self.progress.finished(result)
+            return result
+        warnings = warnings + raised_cells(notebook, source)
+        post = convert(source, notebook, self.config, built_from=inputs.for_front_matter())
+        if self.kernels.stopping:
+            raise Interrupted()
+        stamp = provenance_path(self.config, source.slug)
+        # A post that comes out byte for byte as it was keeps its stamp: the run it records made it.
+        unchanged = stamp.exists() and existing_text(self.config, post) == post.text()
+        write_post(self.config, post, rel)
+        if provenance and not unchanged:
+            write_provenance(self.config, source.slug, provenance)
+        result = Result(rel, status, cells, time.monotonic() - job.start, warnings + post.warnings,
+                        saved=status is Status.SAVED)
         self.progress.finished(result)
         return result
 
     async def build_all(self, paths: list[Path]) -> list[Result]:
         """Shared notebooks run ``jobs`` at a time, each kernel with its share of the cores;
-        notebooks marked ``exclusive: true`` (benchmarks) then run one by one with every core."""
+        notebooks marked ``exclusive: true`` (benchmarks) then run one by one with every core.
+
+        Notebooks are read and planned in order a few ahead of their turn (``jobs`` plus the kernels
+        started ahead, see kernel_pool.kernels_ahead), so that each one to execute has its kernel
+        started while the notebooks before it run."""
         cores = default_jobs()
         jobs = self.options.jobs
-        limit = asyncio.Semaphore(jobs)
+        turn = asyncio.Semaphore(jobs)
+        window = asyncio.Semaphore(jobs + kernels_ahead(jobs))
         exclusive = {p for p in paths if _is_exclusive(p, self.config)}
+        shared_done = asyncio.Event()
+        exclusive_turn = asyncio.Semaphore(1)
+        results: dict[Path, Result] = {}
+        tasks: dict[Path, asyncio.Task] = {}
 
-        async def one(path: Path) -> Result:
-            async with limit:
+        async def finish(job: _Job, exclusive_one: bool) -> Result:
+            try:
+                if exclusive_one:
+                    await shared_done.wait()
+                return await self.finish(job, exclusive_turn if exclusive_one else turn)
+            finally:
+                window.release()
+
+        order = [p for p in paths if p not in exclusive] + [p for p in paths if p in exclusive]
+        watcher = None
+        try:
+            for path in order:
+                if path in exclusive and watcher is None:
+                    # the shared notebooks are all under way: the exclusive ones wait for them to finish
+                    watcher = asyncio.ensure_future(_set_when_done(list(tasks.values()), shared_done))
+                await window.acquire()
                 if self.kernels.stopping:
-                    return Result(self.config.rel(path), Status.INTERRUPTED)
-                return await self.build_one(path, max(1, cores // jobs))
-
-        results = dict(zip([p for p in paths if p not in exclusive],
-                           await asyncio.gather(*(one(p) for p in paths if p not in exclusive))))
-        for path in paths:
-            if path in exclusive:
-                results[path] = (Result(self.config.rel(path), Status.INTERRUPTED) if self.kernels.stopping
-                                 else await self.build_one(path, cores))
+                    window.release()
+                    results[path] = Result(self.config.rel(path), Status.INTERRUPTED)
+                    continue
+                job = self.prepare(path, cores if path in exclusive else max(1, cores // jobs))
+                if isinstance(job, Result):
+                    window.release()
+                    results[path] = job
+                else:
+                    tasks[path] = asyncio.ensure_future(finish(job, path in exclusive))
+                await asyncio.sleep(0)  # let the kernel just reserved start, and the notebooks before run
+            for path, task in tasks.items():
+                results[path] = await task
+        finally:
+            for task in tasks.values():
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await self.pool.close()
         return [results[p] for p in paths]
 
     def explain(self, paths: list[Path]) -> list[Result]:
@@ -236,7 +359,7 @@ def _is_exclusive(path: Path, config: Config) -> bool:
     try:
         return read_notebook(path, config).exclusive
     except NotebookError:
-        return False  # build_one reports the problem
+        return False  # prepare reports the problem
 
 
 class _Terminated(BaseException):
