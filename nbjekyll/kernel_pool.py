@@ -33,6 +33,8 @@ from pathlib import Path
 from string import Template
 from typing import Any, Awaitable
 
+from .files import atomic_write
+
 # jupyter_client is imported where a kernel manager is made (see _classes): the no-op build never pays for it.
 
 # How many notebooks beyond the ``jobs`` executing ones have their kernel started ahead of their turn:
@@ -395,7 +397,7 @@ class KernelPool:
                        if log not in taken)
             if not self.script.exists() or self.script.read_text(encoding="utf-8") != FORK_SERVER:
                 self.script.parent.mkdir(parents=True, exist_ok=True)
-                self.script.write_text(FORK_SERVER, encoding="utf-8")
+                atomic_write(self.script, FORK_SERVER.encode("utf-8"))
             server = self.servers[key] = ForkServer(cmd[0], env, log, self.script)
         return server
 
