@@ -16,13 +16,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import __version__
 from .commands import options
 from .config import Config, load_config
-from .errors import BuildError, UsageError
+from .errors import BuildError, Terminated, UsageError
 from .hints import Invocation
 from .selection import select_notebooks
 
@@ -104,7 +106,22 @@ def _site_config(args, invocation: Invocation) -> tuple[Config, list[Path]]:
     return config, select_notebooks(config, args.notebooks, Path.cwd())
 
 
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
 def _run(args, invocation: Invocation) -> int:
+    """Run the command; meanwhile SIGTERM stops it as Ctrl-C does (kernels stopped, old posts kept)."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        return _run_command(args, invocation)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _run_command(args, invocation)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_command(args, invocation: Invocation) -> int:
     for name, value in options.DEFAULTS.items():
         if not hasattr(args, name):
             setattr(args, name, value)

@@ -36,13 +36,20 @@ class SiteLockedError(BuildError):
     """Another build of the same site is running."""
 
 
-class BuildInterrupted(BuildError):
-    """Ctrl-C or SIGTERM: the build stopped early, every post is old or new, never half."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the command line's handler, so that it stops a build as Ctrl-C does."""
 
-    def __init__(self, signal_name: str):
+
+class BuildInterrupted(BuildError):
+    """Ctrl-C or SIGTERM: the build stopped early, every post is old or new, never half.
+
+    Raised inside the build too (no ``signal_name``), where a notebook's work is abandoned because the
+    build is stopping; the build reports it once, naming the signal."""
+
+    def __init__(self, signal_name: str = ""):
         self.signal_name = signal_name
-        self.exit_code = 130 if signal_name == "SIGINT" else 143
-        super().__init__(f"build interrupted by {signal_name}; posts already written are complete, "
+        self.exit_code = 143 if signal_name == "SIGTERM" else 130
+        super().__init__(f"build interrupted by {signal_name or 'a stop'}; posts already written are complete, "
                          "the others are unchanged")
 
 

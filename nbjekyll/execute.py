@@ -27,7 +27,7 @@ from typing import Any, Callable
 # nothing to execute never pays for them.
 
 from .config import Config
-from .errors import CellError, CellFailure, NotebookError
+from .errors import BuildInterrupted, CellError, CellFailure, NotebookError
 from .files import atomic_write
 from .kernels import kernels_share, spec_manager
 from .raised import input_headline
@@ -247,10 +247,6 @@ class RunningKernels:
                 process.kill()
 
 
-class Interrupted(Exception):
-    """The build is being stopped: this notebook's work is abandoned and nothing is written."""
-
-
 START_ATTEMPTS = 3  # a kernel that dies before replying to kernel_info is started again this many times in all
 
 
@@ -350,7 +346,7 @@ class NotebookRun:
         from jupyter_client.manager import AsyncKernelManager
         from nbclient import NotebookClient
         if self.kernels.stopping:
-            raise Interrupted()
+            raise BuildInterrupted()
         nb = self.source.for_execution()
         code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
         current: dict = {"index": None, "count": 0}
@@ -413,7 +409,7 @@ class NotebookRun:
             if kernel.start is not None:
                 await kernel.start
             if self.kernels.stopping:
-                raise Interrupted()
+                raise BuildInterrupted()
             await client.async_execute(env=kernel_environment(config, settings), stdout=kernel.log,
                                        stderr=kernel.log)
             seconds = time.monotonic() - clock
@@ -421,7 +417,7 @@ class NotebookRun:
             environment = await _ask_kernel(client, f"versions({imported_packages(source)!r})") or {}
         except Exception as exc:
             if self.kernels.stopping:
-                raise Interrupted() from None
+                raise BuildInterrupted() from None
             index = current["index"]
             if index is None and isinstance(exc, (RuntimeError, DeadKernelError, TimeoutError)):
                 raise _KernelDidNotStart(str(exc) or type(exc).__name__) from None

@@ -8,7 +8,6 @@ worker unwind without writing anything more, and only then exits.
 from __future__ import annotations
 
 import asyncio
-import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,8 +17,8 @@ from typing import Callable
 from .cache import (Action, Cache, FailureMemory, Plan, current_inputs, declared_dependencies, plan, recorded_inputs,
                     with_cached_outputs)
 from .config import Config, default_jobs
-from .errors import BuildInterrupted, CellError, NotebookError
-from .execute import ExecutionSettings, Interrupted, NotebookRun, RunningKernels, prepare_kernel_profile
+from .errors import BuildInterrupted, CellError, NotebookError, Terminated
+from .execute import ExecutionSettings, NotebookRun, RunningKernels, prepare_kernel_profile
 from .kernel_pool import KernelPool, kernels_ahead
 from .progress import Progress, Result, Status
 from . import saved
@@ -212,7 +211,7 @@ class Builder:
                 job.checked = True
             async with turn:
                 if self.kernels.stopping:
-                    raise Interrupted()
+                    raise BuildInterrupted()
                 job.start = time.monotonic()  # its time is counted from its turn, as it always was
                 if job.planned_after != self.executions_finished:
                     # a notebook run since this one was planned may have changed a file it reads
@@ -224,7 +223,7 @@ class Builder:
                 return await self.build_planned(job)
         except NotebookError as exc:
             result = Result(rel, Status.FAILED, job.cells, time.monotonic() - job.start, job.warnings, error=str(exc))
-        except Interrupted:
+        except BuildInterrupted:
             return Result(rel, Status.INTERRUPTED, job.cells, time.monotonic() - job.start)
         finally:
             if job.run is not None:
@@ -272,7 +271,7 @@ class Builder:
         warnings = warnings + raised_cells(notebook, source)
         post = convert(source, notebook, self.config, built_from=inputs.for_front_matter())
         if self.kernels.stopping:
-            raise Interrupted()
+            raise BuildInterrupted()
         stamp = provenance_path(self.config, source.slug)
         # A post that comes out byte for byte as it was keeps its stamp: the run it records made it.
         unchanged = stamp.exists() and existing_text(self.config, post) == post.text()
@@ -362,13 +361,10 @@ def _is_exclusive(path: Path, config: Config) -> bool:
         return False  # prepare reports the problem
 
 
-class _Terminated(BaseException):
-    pass
-
-
 def run_build(config: Config, paths: list[Path], options: BuildOptions, progress: Progress,
               before: Callable[[], None] | None = None) -> list[Result]:
-    """Build ``paths``; raise BuildInterrupted on Ctrl-C or SIGTERM after stopping every kernel.
+    """Build ``paths``; raise BuildInterrupted on KeyboardInterrupt (Ctrl-C, or the command line's SIGTERM) after
+    stopping every kernel.
 
     ``before`` runs first, under the same site lock (a merge installs its bundles there)."""
     builder = Builder(config, options, progress)
@@ -388,14 +384,10 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
             loop.close()
             done.set()
 
-    def on_sigterm(signum, frame):
-        raise _Terminated()
-
     with SiteLock(config):
         if before is not None:
             before()
         prepare_kernel_profile(config)
-        previous = signal.signal(signal.SIGTERM, on_sigterm) if threading.current_thread() is threading.main_thread() else None
         thread = threading.Thread(target=work, name="nbjekyll-build", daemon=True)
         # We wait on an Event, not on Thread.join: a Ctrl-C that lands inside join() makes Python 3.11
         # mark the still-running thread as finished (bpo-45274 in its threading.py), and the build would exit
@@ -404,17 +396,14 @@ def run_build(config: Config, paths: list[Path], options: BuildOptions, progress
             thread.start()
             while not done.wait(0.1):
                 pass
-        except (KeyboardInterrupt, _Terminated) as exc:
-            name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else "SIGTERM"
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as the command line raises it (errors.Terminated)
+            name = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
             progress.line(f"{name}: stopping kernels…", error=True)
             deadline = time.monotonic() + 60
             while not done.is_set() and time.monotonic() < deadline:
                 builder.kernels.kill_all()  # again and again: a kernel may have been starting the first time
                 done.wait(0.2)
             raise BuildInterrupted(name) from None
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
         if "results" in outcome:
             remove_unused_scripts(config)
             write_contents_pages(config)
