@@ -114,12 +114,21 @@ def read_through(tab, site: Site, next_link: str, contents_link: str) -> list[st
     return read
 
 
-def test_with_the_kit_a_reader_follows_next_through_every_chapter_and_back(kit_tutorial, new_tab):
+def test_with_the_kit_a_reader_follows_next_and_previous_through_every_chapter_and_back(kit_tutorial, new_tab):
     tab = new_tab(kit_tutorial)
     titles = []
     tab.page.on("load", lambda p: titles.append(p.title()))
     assert read_through(tab, kit_tutorial, ".chapter-pager a[rel=next]", ".chapter-pager-contents") == PAGES
     assert [t.split(" | ")[0] for t in titles[1:-1]] == TITLES
+    # and back: "previous" from the last chapter through every one to the first
+    page = tab.open(kit_tutorial.baseurl + "/tutorials/" + PAGES[-1])
+    back = [PAGES[-1]]
+    while page.locator(".chapter-pager a[rel=prev]").count():
+        assert len(back) <= len(PAGES), back
+        page.locator(".chapter-pager a[rel=prev]").first.click()
+        tab.ready()
+        back.append(page.url.rsplit("/", 1)[1])
+    assert back == PAGES[::-1]
     page = tab.open(kit_tutorial.baseurl + "/tutorials/04-myst.html")
     # the layout draws the navigation; the page's own plain links stay out
     assert page.locator(".chapter-nav").count() == 0
