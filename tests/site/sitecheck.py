@@ -143,6 +143,19 @@ class SiteServer:
         self.httpd.server_close()
 
 
+
+def served(request, name: str, source: Path, search: bool = True) -> Site:
+    """``jekyll build`` of the blog at ``source`` into its ``_site``, served on 127.0.0.1 until the fixture ends
+    (``request`` is the fixture's: the server closes with it)."""
+    dest = source / "_site"
+    jekyll_build(source, dest, search=search)
+    site = Site(name, source, dest, yaml.safe_load((source / "_config.yml").read_text(encoding="utf-8")))
+    server = SiteServer(dest, site.baseurl)
+    request.addfinalizer(server.close)
+    site.origin = server.origin
+    return site
+
+
 # ---------------------------------------------------------------- the browser side
 
 class Tab:

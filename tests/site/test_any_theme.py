@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from sitecheck import (HERE, REPO, SCREENSHOTS, SHOT_FOLDERS, Site, SiteServer, check_tab_groups, jekyll_build,
+from sitecheck import (HERE, REPO, SCREENSHOTS, SHOT_FOLDERS, Site, check_tab_groups, served,
                        math_in_html)
 
 NOTEBOOK = HERE / "any_theme" / "2021-04-01-any-theme.ipynb"
@@ -37,17 +36,6 @@ def build_posts(site: Path) -> None:
     proc = subprocess.run([sys.executable, str(REPO / "build.py"), "--site", str(site)],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"build.py failed:\n{proc.stdout}\n{proc.stderr}"
-
-
-def served(request, name: str, source: Path, search: bool = True) -> Site:
-    dest = source / "_site"
-    jekyll_build(source, dest, search=search)
-    config = yaml.safe_load((source / "_config.yml").read_text(encoding="utf-8"))
-    site = Site(name, source, dest, config)
-    server = SiteServer(dest, site.baseurl)
-    request.addfinalizer(server.close)
-    site.origin = server.origin
-    return site
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-from sitecheck import REPO, SITE_FILES, Site, SiteServer, jekyll_build
-import yaml
+from sitecheck import REPO, SITE_FILES, Site, served
 
 TUTORIAL = REPO / "tests" / "build_tool" / "notebooks" / "tutorial"
 POST = REPO / "tests" / "build_tool" / "notebooks" / "tutorial_post.ipynb"
@@ -44,16 +43,6 @@ def build_tutorial(site) -> None:
     proc = subprocess.run([sys.executable, str(REPO / "build.py"), "--site", str(site)],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"build.py failed:\n{proc.stdout}\n{proc.stderr}"
-
-
-def served(request, name: str, source, search: bool) -> Site:
-    dest = source / "_site"
-    jekyll_build(source, dest, search=search)
-    site = Site(name, source, dest, yaml.safe_load((source / "_config.yml").read_text(encoding="utf-8")))
-    server = SiteServer(dest, site.baseurl)
-    request.addfinalizer(server.close)
-    site.origin = server.origin
-    return site
 
 
 @pytest.fixture(scope="module")
