@@ -36,6 +36,16 @@ nbjekyll:
 """ + COLLECTION
 
 
+def add_tutorial_settings(site) -> None:
+    """The three lines a blog's _config.yml gains for the tutorial: the setting, the exclusion, the collection."""
+    path = site / "_config.yml"
+    config = path.read_text(encoding="utf-8")
+    assert "\nnbjekyll:\n" in config and "  - notebooks/\n" in config
+    config = config.replace("\nnbjekyll:\n", "\nnbjekyll:\n" + TUTORIAL_SETTING, 1)
+    config = config.replace("  - notebooks/\n", "  - notebooks/\n  - tutorials/\n", 1) + COLLECTION
+    path.write_text(config, encoding="utf-8")
+
+
 def build_tutorial(site) -> None:
     shutil.copytree(TUTORIAL, site / "tutorials")
     (site / "notebooks").mkdir(exist_ok=True)
@@ -50,10 +60,7 @@ def kit_tutorial(request, jekyll, tmp_path_factory) -> Site:
     from nbjekyll.kit import init_site
     source = tmp_path_factory.mktemp("init-tutorial") / "blog"
     init_site(source)
-    config = (source / "_config.yml").read_text(encoding="utf-8")
-    config = config.replace("nbjekyll:\n", "nbjekyll:\n" + TUTORIAL_SETTING, 1)
-    config = config.replace("  - notebooks/\n", "  - notebooks/\n  - tutorials/\n", 1) + COLLECTION
-    (source / "_config.yml").write_text(config, encoding="utf-8")
+    add_tutorial_settings(source)
     build_tutorial(source)
     return served(request, "init-tutorial", source, search=True)
 
@@ -64,10 +71,7 @@ def this_site_tutorial(request, jekyll, tmp_path_factory) -> Site:
     source = tmp_path_factory.mktemp("site-tutorial")
     for name in SITE_FILES:
         (shutil.copytree if (REPO / name).is_dir() else shutil.copy2)(REPO / name, source / name)
-    config = (source / "_config.yml").read_text(encoding="utf-8")
-    config = config.replace("\nnbjekyll:\n", "\nnbjekyll:\n" + TUTORIAL_SETTING, 1)
-    config = config.replace("  - notebooks/\n", "  - notebooks/\n  - tutorials/\n", 1) + COLLECTION
-    (source / "_config.yml").write_text(config, encoding="utf-8")
+    add_tutorial_settings(source)
     build_tutorial(source)
     return served(request, "site-tutorial", source, search=True)
 
