@@ -24,6 +24,14 @@ TRAIN_SIZE = 1344   # 84 full batches of 16, no ragged last batch; 453 images le
 CHANNELS, HEIGHT, WIDTH = 8, 4, 4   # shape of the feature map after pooling: 8 x 4 x 4 = 128
 PARAM_NAMES = ("conv_w", "conv_b", "dense_w", "dense_b")
 
+# The series' parity bar, per precision: the largest relative error (the largest absolute
+# difference over the largest magnitude in the reference tensor, as max_errors computes it) that a
+# framework's loss, gradients or SGD step may show against the NumPy reference. Each bar sits about
+# a thousand times (float64) and twenty times (float32) above what the frameworks reach: about
+# 1e-15 in float64 and 2e-7 to 5e-7 in float32 (float32's unit round-off is 6e-8). A slip such as a
+# float32 learning rate in a float64 step (a relative change of 1.5e-9) fails the float64 bar.
+PARITY_BAR = {"float64": 1e-12, "float32": 1e-5}
+
 
 def load_digits_split():
     """(x_train, y_train, x_test, y_test) from scikit-learn's bundled 8x8 digits.
