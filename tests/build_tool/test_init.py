@@ -79,7 +79,7 @@ def test_an_empty_folder_becomes_a_blog_that_jekyll_builds(tmp_path, capsys):
     assert cli(str(blog)) == 0
     out = capsys.readouterr().out
     minima_has_no_hook = "minima's head.html and the kit's line: minima has no custom-head.html hook"
-    assert out.splitlines()[:16] == [
+    assert out.splitlines()[:17] == [
         f"nbjekyll init {blog}: a new blog",
         "  created      _config.yml (a new blog, theme minima)",
         "  created      index.md",
@@ -87,6 +87,7 @@ def test_an_empty_folder_becomes_a_blog_that_jekyll_builds(tmp_path, capsys):
         "  created      favicon.ico",
         "  created      _includes/nbjekyll/head.html",
         "  created      _layouts/chapter.html",
+        "  created      _plugins/nbjekyll/last_modified.rb",
         "  created      assets/nbjekyll/mathjax/ (60 files)",
         "  created      assets/nbjekyll/nbjekyll.css",
         "  created      assets/nbjekyll/page.js",

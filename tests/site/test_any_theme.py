@@ -112,6 +112,23 @@ def test_in_a_blog_made_by_init_the_post_reads_as_in_this_one(kit_blog, new_tab)
     tab.assert_clean()
 
 
+def test_in_a_blog_made_by_init_feed_and_seo_say_when_the_post_was_updated(kit_blog):
+    """minima's own feed and SEO tags report the time the notebook ran (the kit's plugin reads the stamp)."""
+    import json
+    import re
+
+    import yaml
+    executed = yaml.safe_load((kit_blog.source / "_data" / "provenance" / "any-theme.yml").read_text())["executed"]
+    xmlschema = executed.replace("Z", "+00:00")
+    feed = (kit_blog.dest / "feed.xml").read_text(encoding="utf-8")
+    entry = [e for e in feed.split("<entry>")[1:] if f'{POST_PATH}" rel="alternate"' in e]
+    assert len(entry) == 1 and f"<updated>{xmlschema}</updated>" in entry[0]
+    assert "<published>2021-04-01T00:00:00+00:00</published>" in entry[0]
+    html = (kit_blog.dest / POST_PATH.lstrip("/")).read_text(encoding="utf-8")
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert ld["dateModified"] == xmlschema
+
+
 def test_in_a_blog_with_no_layouts_the_post_still_reads(bare_blog, new_tab):
     tab = new_tab(bare_blog)
     page = tab.open(bare_blog.baseurl + POST_PATH)

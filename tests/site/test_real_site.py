@@ -1,6 +1,7 @@
 """This repository's site (its committed _posts) built by `jekyll build`, checked in Chromium."""
 
 import pytest
+import yaml
 
 from sitecheck import REPO, check_post
 
@@ -33,3 +34,30 @@ def test_only_the_site_is_published(real_site):
     assert (real_site.dest / "assets/nbjekyll/mathjax/tex-chtml.js").is_file()
     assert (real_site.dest / "assets/main.css").is_file()
     assert (real_site.dest / "assets/nbjekyll/tabs.js").is_file()
+
+
+def test_posts_say_when_they_were_updated(real_site):
+    """The time each post's notebook last ran (its stamp): under the date, in the feed, the SEO data
+    and the sitemap, put there by the kit's _plugins/nbjekyll/last_modified.rb."""
+    import datetime
+    import json
+    import re
+    feed = (real_site.dest / "feed.xml").read_text("utf-8")
+    sitemap = (real_site.dest / "sitemap.xml").read_text("utf-8")
+    for post in real_site.posts:
+        stamp = yaml.safe_load((REPO / "_data" / "provenance" / f"{post.slug}.yml").read_text("utf-8"))
+        assert "last_modified_at" not in post.fm          # the post's file carries no time: the kit's plugin adds it
+        updated = datetime.datetime.strptime(stamp["executed"], "%Y-%m-%dT%H:%M:%SZ")
+        assert updated.date() > datetime.date.fromisoformat(post.md.name[:10])
+        xmlschema = updated.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        html = post.html.read_text("utf-8")
+        shown = re.search(r'<span class="post-updated">Updated <time class="dt-updated" datetime="([^"]+)"'
+                          r' itemprop="dateModified">([^<]+)</time>', html)
+        assert shown and shown.groups() == (xmlschema, updated.strftime("%b %-d, %Y")), post.slug
+        ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+        assert ld["dateModified"] == xmlschema and ld["datePublished"].startswith(post.md.name[:10])
+        entry = [e for e in feed.split("<entry>")[1:] if f'/{post.slug}.html" rel="alternate"' in e]
+        assert len(entry) == 1 and f"<updated>{xmlschema}</updated>" in entry[0], post.slug
+        url = re.search(r"<url>\s*<loc>[^<]*/" + re.escape(post.slug) + r"\.html</loc>\s*<lastmod>([^<]+)</lastmod>",
+                        sitemap)
+        assert url and url.group(1) == xmlschema, post.slug
