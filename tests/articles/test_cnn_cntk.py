@@ -144,9 +144,18 @@ def test_float32_parity_against_the_series_bar(notebook_claims):
     assert max(c["float32_errors"].values()) < 8 * 2.0 ** -24
 
 
-def _tex(value, digits=True):
+BAR_LABEL = "the series' bar"
+
+
+def _tex(value):
+    """A number as the post's generated prose writes it: 3.6e-16 as $$3.6 \\times 10^{-16}$$."""
     mantissa, exponent = f"{value:.1e}".split("e")
-    return f"$${mantissa} \\times 10^{{{int(exponent)}}}$$" if digits else f"$$10^{{{int(exponent)}}}$$"
+    return f"$${mantissa} \\times 10^{{{int(exponent)}}}$$"
+
+
+def _tex_power(value):
+    """A bar as the post writes it: 1e-12 as $$10^{-12}$$."""
+    return f"$$10^{{{int(f'{value:.0e}'.split('e')[1])}}}$$"
 
 
 def test_the_bar_is_stated_from_the_constant_and_the_verdicts_from_the_tables(notebook_claims):
@@ -154,16 +163,16 @@ def test_the_bar_is_stated_from_the_constant_and_the_verdicts_from_the_tables(no
     text = _post()
     # every parity table ends with the bar of its precision, printed from PARITY_BAR
     for precision, tables in (("float64", 2), ("float32", 1)):
-        line = f"{'the series' + chr(39) + ' bar':18} {'':14} {shared.PARITY_BAR[precision]:15.0e}"
+        line = f"{BAR_LABEL:18} {'':14} {shared.PARITY_BAR[precision]:15.0e}"
         assert text.count(line + "\n```") == tables, precision
     # the generated verdicts: the largest error of the tables, and the bar as a power of ten
     worst64, worst32 = max(c["float64_errors"].values()), max(c["float32_errors"].values())
     assert (f"the largest relative error is {_tex(worst64)}, {worst64 / 2.0 ** -53:.1f} times float64's "
             f"unit round-off") in text
-    assert f"the series' bar for float64, {_tex(shared.PARITY_BAR['float64'], digits=False)}." in text
+    assert f"the series' bar for float64, {_tex_power(shared.PARITY_BAR['float64'])}." in text
     assert (f"In float32 the largest relative error is {_tex(worst32)}, {worst32 / 2.0 ** -24:.1f} times "
             "float32's unit round-off") in text
-    assert f"the series' bar for float32, {_tex(shared.PARITY_BAR['float32'], digits=False)}." in text
+    assert f"the series' bar for float32, {_tex_power(shared.PARITY_BAR['float32'])}." in text
     # the old single bar is gone from the post
     assert "10^{-6}" not in text and "1e-06" not in text
 
