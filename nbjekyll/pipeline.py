@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .cache import (Action, Cache, FailureMemory, Plan, current_inputs, declared_dependencies, plan, recorded_inputs,
-                    with_cached_outputs)
+from .cache import (Action, Cache, FailureMemory, Inputs, Plan, current_inputs, declared_dependencies, plan,
+                    recorded_inputs, with_cached_outputs)
 from .config import Config, default_jobs
 from .errors import BuildInterrupted, CellError, NotebookError, Terminated
 from .execute import ExecutionSettings, NotebookRun, RunningKernels, prepare_kernel_profile
@@ -26,6 +27,9 @@ from .raised import raised_cells
 from .sources import SourceNotebook, read_notebook
 from .write import (SiteLock, existing_text, provenance_path, remove_unused_scripts, write_contents_pages, write_post,
                     write_provenance)
+
+if TYPE_CHECKING:
+    from .convert import Post
 
 
 def convert(*args, **kwargs):
@@ -60,6 +64,37 @@ class _Job:
     planned_after: int = 0  # Builder.executions_finished when it was planned
     run: NotebookRun | None = None  # its execution, kernel started ahead; None until then
     checked: bool = False  # converted once without outputs, so a broken link fails before it runs
+    turn: _Turn | None = None  # its place among the notebooks executing, while it holds one
+
+
+class _Turn:
+    """A notebook's place among the ``jobs`` that execute at once. It is taken before the notebook's
+    kernel runs and given back as soon as the kernel has run, so that the next notebook executes while
+    this one's post is converted and written; a notebook that runs alone (``exclusive``) keeps it
+    until its post is written, so that nothing of the build competes with the next one's timings."""
+
+    def __init__(self, slots: asyncio.Semaphore, keep_until_written: bool):
+        self.slots = slots
+        self.keep_until_written = keep_until_written
+        self.held = False
+
+    async def __aenter__(self) -> "_Turn":
+        await self.slots.acquire()
+        self.held = True
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        self.give_back()
+
+    def ran(self) -> None:
+        """The notebook's kernel has run: what is left (convert, write) needs no turn."""
+        if not self.keep_until_written:
+            self.give_back()
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self.slots.release()
 
 
 async def _set_when_done(tasks: list, event: asyncio.Event) -> None:
@@ -80,6 +115,8 @@ class Builder:
         self.executions_finished = 0  # runs completed so far: a plan made before the last one may be stale
         self.cache = Cache(config)
         self.failures = FailureMemory(config)
+        # Posts are converted and written one at a time in this thread, while the loop runs kernels.
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbjekyll-writer")
 
     def timeout_for(self, notebook_timeout: int | None) -> int:
         return self.options.timeout or notebook_timeout or self.config.timeout
@@ -201,15 +238,16 @@ class Builder:
         return (saved.notebook(source), decision.inputs, saved.provenance(source), Status.SAVED,
                 warnings + saved.warnings(source))
 
-    async def finish(self, job: _Job, turn: asyncio.Semaphore) -> Result:
-        """Build a prepared notebook: check it, wait for its turn (``turn``), execute or re-render it, write."""
+    async def finish(self, job: _Job, turn: asyncio.Semaphore, exclusive: bool = False) -> Result:
+        """Build a prepared notebook: check it, wait for its turn (one of ``turn``'s slots), execute or
+        re-render it, write. Its turn goes back once it has executed, unless it is ``exclusive`` (see _Turn)."""
         rel, source = job.rel, job.source
         try:
             if job.run is not None:
                 # A broken link or missing image fails now, not after minutes of execution (its kernel is starting).
                 convert(source, source.for_execution(), self.config)
                 job.checked = True
-            async with turn:
+            async with _Turn(turn, keep_until_written=exclusive) as job.turn:
                 if self.kernels.stopping:
                     raise BuildInterrupted()
                 job.start = time.monotonic()  # its time is counted from its turn, as it always was
@@ -253,6 +291,7 @@ class Builder:
             return result
         elif decision.action is Action.EXECUTE:
             notebook, inputs, provenance = await self.execute_unless_known_to_fail(job)
+            job.turn.ran()
             status = Status.BUILT
         elif not self.options.write:  # a shard: the cached run will go into its bundle
             result = Result(rel, Status.CACHED, cells, time.monotonic() - job.start, warnings)
@@ -269,6 +308,16 @@ class Builder:
             self.progress.finished(result)
             return result
         warnings = warnings + raised_cells(notebook, source)
+        # In the writer thread: the next notebook's kernel runs meanwhile (its turn is free, see _Turn).
+        post = await asyncio.get_running_loop().run_in_executor(
+            self.writer, self.write, rel, source, notebook, inputs, provenance)
+        result = Result(rel, status, cells, time.monotonic() - job.start, warnings + post.warnings,
+                        saved=status is Status.SAVED)
+        self.progress.finished(result)
+        return result
+
+    def write(self, rel: str, source: SourceNotebook, notebook: Any, inputs: Inputs, provenance: dict | None) -> Post:
+        """Convert an executed (or re-rendered) notebook and write its post, images and stamp."""
         post = convert(source, notebook, self.config, built_from=inputs.for_front_matter())
         if self.kernels.stopping:
             raise BuildInterrupted()
@@ -278,10 +327,7 @@ class Builder:
         write_post(self.config, post, rel)
         if provenance and not unchanged:
             write_provenance(self.config, source.slug, provenance)
-        result = Result(rel, status, cells, time.monotonic() - job.start, warnings + post.warnings,
-                        saved=status is Status.SAVED)
-        self.progress.finished(result)
-        return result
+        return post
 
     async def build_all(self, paths: list[Path]) -> list[Result]:
         """Shared notebooks run ``jobs`` at a time, each kernel with its share of the cores;
@@ -304,7 +350,7 @@ class Builder:
             try:
                 if exclusive_one:
                     await shared_done.wait()
-                return await self.finish(job, exclusive_turn if exclusive_one else turn)
+                return await self.finish(job, exclusive_turn if exclusive_one else turn, exclusive=exclusive_one)
             finally:
                 window.release()
 
@@ -335,6 +381,7 @@ class Builder:
                     task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
             await self.pool.close()
+            self.writer.shutdown(wait=True)
         return [results[p] for p in paths]
 
     def explain(self, paths: list[Path]) -> list[Result]:
