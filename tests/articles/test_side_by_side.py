@@ -168,3 +168,13 @@ def test_why_the_cntk_row_can_differ_from_the_cntk_post():
     gaps = [abs(runs[0]["loss"] - runs[1]["loss"]) / abs(runs[1]["loss"])]
     gaps += [max_errors(runs[0]["grads"][k], runs[1]["grads"][k])[1] for k in runs[1]["grads"]]
     assert 0 < max(gaps) < 4 * np.finfo(np.float64).eps
+
+
+@pytest.mark.parametrize("framework", ["PyTorch", "TensorFlow", "Keras", "JAX"])
+def test_framework_posts_say_what_they_saved(framework):
+    """Each framework post names its results file; where it counts the cells, the count is right."""
+    text = post_text(POSTS[framework])
+    assert f"`{RESULTS[framework]}`" in text
+    counted = re.search(r"the source of the (\w+) cells that made it", text)
+    if counted:
+        assert counted.group(1) == {3: "three"}[len(saved(framework)["source_cells"])]
