@@ -11,6 +11,10 @@ The network: conv 3x3 (1 -> 8 channels, padding 1) -> ReLU -> max-pool 2x2 -> fl
 The "reference layout" of the weights is PyTorch's: convolution kernels (out, in, kH, kW)
 and dense weights (out, in) whose input axis follows the NCHW flatten order (C, H, W).
 """
+import hashlib
+import json
+import os
+
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -29,7 +33,8 @@ PARAM_NAMES = ("conv_w", "conv_b", "dense_w", "dense_b")
 # framework's loss, gradients or SGD step may show against the NumPy reference. Each bar sits about
 # a thousand times (float64) and twenty times (float32) above what the frameworks reach: about
 # 1e-15 in float64 and 2e-7 to 5e-7 in float32 (float32's unit round-off is 6e-8). A slip such as a
-# float32 learning rate in a float64 step (a relative change of 1.5e-9) fails the float64 bar.
+# float32 learning rate in a float64 step (Keras's default: the rate is off by 1.5e-8, the parameters
+# after the step by 2.8e-9) fails the float64 bar; the Keras post shows it.
 PARITY_BAR = {"float64": 1e-12, "float32": 1e-5}
 
 
@@ -139,3 +144,95 @@ def max_errors(value, reference):
 
 def accuracy(logits, y):
     return float(np.mean(np.argmax(np.asarray(logits), axis=1) == np.asarray(y)))
+
+
+# ---------------------------------------------------------------------- parity with the reference
+
+def parity_errors(rows):
+    """[(name, value, expected), ...] -> [(name, max abs error, relative error), ...]."""
+    return [(name,) + max_errors(value, expected) for name, value, expected in rows]
+
+
+def parity_markdown(errors, dtype):
+    """A Markdown table of parity_errors' rows, and a sentence comparing the worst relative error
+    with the series' bar for `dtype` ("float64" or "float32"), taken from PARITY_BAR."""
+    bar = PARITY_BAR[dtype]
+    lines = ["| {} | max abs error | relative error |".format(dtype), "|:--|--:|--:|"]
+    lines += ["| {} | {:.1e} | {:.1e} |".format(name, a, r) for name, a, r in errors]
+    worst = max(r for _, _, r in errors)
+    verdict = "inside" if worst < bar else "OUTSIDE"
+    lines += ["", "Largest relative error {:.1e}: {} the series' {} bar of {:.0e}.".format(
+        worst, verdict, dtype, bar)]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- one step, saved for the
+# side-by-side post: every framework post writes results/<framework>-one-step.json with the loss,
+# gradients and parameters after one float64 SGD step (reference layout) and the exact source of
+# the cells that computed them; the side-by-side post reads them all.
+
+def one_step_path(framework):
+    return os.path.join("results", "{}-one-step.json".format(framework.lower()))
+
+
+def weights_sha256(weights):
+    """The fingerprint of a set of weights that a saved step records (the CNTK post's recipe)."""
+    return hashlib.sha256(b"".join(weights[k].tobytes() for k in weights)).hexdigest()
+
+
+def executed_source(first_line):
+    """The source of the one cell run in this IPython kernel that starts with `first_line`."""
+    from IPython import get_ipython
+    shell = get_ipython()
+    if shell is None:
+        raise RuntimeError("executed_source reads the cells run in an IPython kernel; "
+                           "run it in the notebook")
+    found = [s for s in shell.history_manager.input_hist_raw if s.startswith(first_line)]
+    if len(found) != 1:
+        raise LookupError("{} cells of this kernel start with {!r}; expected exactly one".format(
+            len(found), first_line))
+    return found[0]
+
+
+def save_one_step(framework, versions, notebook, batch, weights, loss, grads, after_step,
+                  source_cells):
+    """Write results/<framework>-one-step.json (the schema of cntk-one-step.json); return its path."""
+    import platform
+
+    def as_lists(arrays):
+        return {name: np.asarray(arrays[name], dtype=np.float64).tolist() for name in PARAM_NAMES}
+
+    record = {"about": "One SGD step of the series' CNN in {}, float64, from the shared weights on "
+                       "the first shared batch; arrays in the reference layout. Written by {}."
+                       .format(framework, notebook)}
+    record.update(versions)
+    record.update({
+        "python": platform.python_version(), "numpy": np.__version__,
+        "batch": [int(i) for i in batch], "learning_rate": LEARNING_RATE, "batch_size": BATCH_SIZE,
+        "initial_weights_sha256": weights_sha256(weights),
+        "loss": float(loss), "grads": as_lists(grads), "after_step": as_lists(after_step),
+        "source_cells": list(source_cells),
+    })
+    path = one_step_path(framework)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        f.write(json.dumps(record, indent=1) + "\n")
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def load_one_step(framework, batch, weights):
+    """The step saved by a framework's post, checked against this batch and these weights:
+    (record, loss, grads, after_step), arrays as float64 NumPy arrays."""
+    path = one_step_path(framework)
+    with open(path) as f:
+        record = json.load(f)
+    if record["batch"] != [int(i) for i in batch] or record["learning_rate"] != LEARNING_RATE:
+        raise ValueError("{}: saved for another batch or learning rate; run that framework's post "
+                         "again".format(path))
+    if record["initial_weights_sha256"] != weights_sha256(weights):
+        raise ValueError("{}: saved from other initial weights; run that framework's post again"
+                         .format(path))
+    grads = {k: np.array(v) for k, v in record["grads"].items()}
+    after = {k: np.array(v) for k, v in record["after_step"].items()}
+    return record, record["loss"], grads, after

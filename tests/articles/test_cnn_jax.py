@@ -1,5 +1,12 @@
 """Claims of the post "Back-propagation in JAX" (notebooks/2018-04-27-cnn-in-jax.ipynb)."""
+import sys
+
 import pytest
+
+from parity_tables import SITE, parity_tables, post_text
+
+sys.path.insert(0, str(SITE / "notebooks"))
+from digits_cnn import PARITY_BAR  # noqa: E402
 
 NAME = "2018-04-27-cnn-in-jax.ipynb"
 
@@ -8,13 +15,46 @@ def test_float64_parity(notebook_claims):
     c = notebook_claims(NAME)
     # The comparison really ran in float64 (jax_enable_x64 took effect).
     assert c["float64_grad_dtype"] == "float64"
-    # The series' bar is 1e-6 relative in float64; the post says "below 1e-13".
+    # Inside the series' float64 bar; the post says "below 1e-13".
+    assert c["float64_grad_max_rel_err"] < PARITY_BAR["float64"]
+    assert c["float64_step_max_rel_err"] < PARITY_BAR["float64"]
     assert c["float64_grad_max_rel_err"] < 1e-13
     assert c["float64_step_max_rel_err"] < 1e-13
+    assert c["parity_bar"] == PARITY_BAR
 
 
 def test_float32_parity(notebook_claims):
-    assert notebook_claims(NAME)["float32_grad_max_rel_err"] < 1e-4
+    assert notebook_claims(NAME)["float32_grad_max_rel_err"] < PARITY_BAR["float32"]
+
+
+def test_parity_tables_state_the_bar_of_their_precision():
+    text = post_text(NAME)
+    assert len(parity_tables(text, "float64")) == 2 and len(parity_tables(text, "float32")) == 1
+    assert text.count("inside the series' float64 bar of 1e-12.") == 2
+    assert text.count("inside the series' float32 bar of 1e-05.") == 1
+    assert "OUTSIDE" not in text and "10^{-6}" not in text and "1e-6" not in text
+
+
+def test_the_epoch_loss_gap_is_one_relu_that_crossed_zero(notebook_claims):
+    """The post explains JAX's epoch-loss gap (80 times PyTorch's) by one step where a ReLU input
+    crossed zero: the step is in the epoch of the largest gap, the gap before it is rounding-sized,
+    and the crossing changes the convolution's gradients but not the dense layer's."""
+    c = notebook_claims(NAME)
+    split = c["split"]
+    assert split["epoch"] == c["epoch_of_max_loss_gap"]
+    assert c["gaps_before_split_max"] < 1e-6 < c["epoch_mean_loss_max_rel_gap"]
+    assert split["grad_gap"] > 0.01
+    # "One number decides it": one ReLU input, negative in the reference, positive in JAX.
+    assert len(split["flipped"]) == 1
+    assert split["numpy"][0] < 0 < split["jax"][0]
+    # "... the largest value of its pooling window (the other three are zero)"
+    assert split["window_others_max"][0] <= 0
+    # "The convolution's gradients of this one step differ ...; the dense layer's do not."
+    gaps = split["tensor_gaps"]
+    assert gaps["conv_w"] > 0.01 and gaps["conv_b"] > 0.01
+    assert gaps["dense_w"] < 1e-4 and gaps["dense_b"] < 1e-4
+    # "the two sets of weights differ by the small relative amount printed above"
+    assert split["weight_gap"] < 1e-4
 
 
 def test_how_jax_differentiates(notebook_claims):

@@ -1,5 +1,12 @@
 """Claims of the post 2018-04-25-cnn-in-tensorflow."""
+import sys
+
 import pytest
+
+from parity_tables import SITE, parity_tables, post_text
+
+sys.path.insert(0, str(SITE / "notebooks"))
+from digits_cnn import PARITY_BAR  # noqa: E402
 
 NOTEBOOK = "2018-04-25-cnn-in-tensorflow.ipynb"
 ROWS = ["loss"] + [f"grad {k}" for k in ("conv_w", "conv_b", "dense_w", "dense_b")] \
@@ -17,15 +24,25 @@ def test_parity_table_is_complete(claims):
 
 
 def test_float64_parity(claims):
-    # "every tensor should agree to better than 1e-6 relative" ... "within a few units of rounding"
+    # Every row inside the series' float64 bar: "within a few units of rounding"
+    assert claims["parity_bar"] == PARITY_BAR
     for name, err in claims["parity"]["float64"].items():
-        assert err["rel"] < 1e-6, name
-        assert err["rel"] < 1e-12, name
+        assert err["rel"] < PARITY_BAR["float64"], name
 
 
 def test_float32_parity(claims):
     for name, err in claims["parity"]["float32"].items():
-        assert err["rel"] < 1e-4, name
+        assert err["rel"] < PARITY_BAR["float32"], name
+
+
+def test_parity_tables_state_the_bar_of_their_precision():
+    text = post_text(NOTEBOOK)
+    for dtype, bar in (("float64", "1e-12"), ("float32", "1e-05")):
+        (header, rows), = parity_tables(text, dtype)
+        assert header == [dtype, "max abs error", "relative error"]
+        assert [r[0] for r in rows] == ROWS
+        assert text.count(f"inside the series' {dtype} bar of {bar}.") == 1
+    assert "OUTSIDE" not in text and "1e-6" not in text and "1e-4" not in text
 
 
 def test_tf_function_matches_eager_and_traces_once(claims):

@@ -198,3 +198,81 @@ def test_sliding_window_fallback_matches_numpy(monkeypatch, split):
     assert loss_new == loss_old
     for name in D.PARAM_NAMES:
         np.testing.assert_array_equal(grads_old[name], grads_new[name])
+
+
+# ---------------------------------------------------------------- the parity bar and the saved steps
+
+def test_parity_bar_per_precision():
+    assert D.PARITY_BAR == {"float64": 1e-12, "float32": 1e-5}
+
+
+def test_parity_markdown_is_a_table_that_states_the_bar():
+    errors = D.parity_errors([("loss", 2.0, 2.0), ("grad w", [1.0, 2.0 + 4e-12], [1.0, 2.0])])
+    assert errors[0] == ("loss", 0.0, 0.0)
+    assert errors[1][2] == pytest.approx(2e-12, rel=1e-3)
+    text = D.parity_markdown(errors, "float64")
+    assert text.splitlines()[:4] == ["| float64 | max abs error | relative error |",
+                                     "|:--|--:|--:|", "| loss | 0.0e+00 | 0.0e+00 |",
+                                     "| grad w | 4.0e-12 | 2.0e-12 |"]
+    assert text.endswith("Largest relative error 2.0e-12: OUTSIDE the series' float64 bar of 1e-12.")
+    assert D.parity_markdown(errors, "float32").endswith(
+        "Largest relative error 2.0e-12: inside the series' float32 bar of 1e-05.")
+
+
+def _a_step():
+    weights = D.initial_weights(np.float64)
+    x_train, y_train, _, _ = D.load_digits_split()
+    batch = D.batches(len(x_train), 0)[0]
+    loss, grads = N.reference_loss_and_grads(weights, x_train[batch].astype(np.float64),
+                                             y_train[batch])
+    return weights, batch, loss, grads, N.sgd_step(weights, grads, D.LEARNING_RATE)
+
+
+def test_saved_step_round_trip(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    weights, batch, loss, grads, after = _a_step()
+    path = D.save_one_step("NumPy", {"mylib": "1.0"}, "x.ipynb", batch, weights, loss,
+                           grads, after, ["print(1)"])
+    assert path == "results/numpy-one-step.json" and (tmp_path / path).is_file()
+    record, loss2, grads2, after2 = D.load_one_step("NumPy", batch, weights)
+    assert loss2 == loss and record["source_cells"] == ["print(1)"]
+    for k in D.PARAM_NAMES:
+        np.testing.assert_array_equal(grads2[k], grads[k])
+        np.testing.assert_array_equal(after2[k], after[k])
+    # the schema of the CNTK post's file: the same keys in the same order, its version "cntk" ours
+    import json
+    cntk = json.loads((Path(N.__file__).parent / "results/cntk-one-step.json").read_text())
+    assert list(record) == ["about", "mylib"] + list(cntk)[2:]
+    assert not list(tmp_path.glob("results/*.tmp"))
+
+
+def test_saved_step_of_another_batch_or_weights_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    weights, batch, loss, grads, after = _a_step()
+    D.save_one_step("NumPy", {}, "x.ipynb", batch, weights, loss, grads, after, [])
+    with pytest.raises(ValueError, match=r"^results/numpy-one-step.json: saved for another batch "
+                                         r"or learning rate; run that framework's post again$"):
+        D.load_one_step("NumPy", batch[::-1], weights)
+    other = {k: w * 2 for k, w in weights.items()}
+    with pytest.raises(ValueError, match=r"^results/numpy-one-step.json: saved from other initial "
+                                         r"weights; run that framework's post again$"):
+        D.load_one_step("NumPy", batch, other)
+
+
+def test_executed_source_needs_a_kernel():
+    with pytest.raises(RuntimeError, match="run it in the notebook"):
+        D.executed_source("def ")
+
+
+def test_the_cntk_kernel_imports_the_shared_module():
+    """The CNTK post's Python 3.6 / NumPy 1.19 kernel imports digits_cnn and uses its new helpers."""
+    import subprocess
+    python = Path(N.__file__).parents[1] / ".kernels/envs/cntk-py36/venv/bin/python"
+    if not python.exists():
+        pytest.skip("the cntk-py36 kernel is not set up (python build.py --setup-kernels)")
+    code = ("import digits_cnn as D, numpy as np; "
+            "print(D.parity_markdown(D.parity_errors([('loss', 1.0, 1.0)]), 'float32')"
+            ".splitlines()[-1]); print(len(D.weights_sha256(D.initial_weights(np.float64))))")
+    out = subprocess.run([str(python), "-c", code], cwd=Path(N.__file__).parent,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["Largest relative error 0.0e+00: inside the series' float32 bar of 1e-05.", "64"]
