@@ -1,9 +1,14 @@
 /* Reading aids for every page (no dependencies, nothing fetched).
  *
  * 1. A "Copy" button on each code cell of a post (not on outputs) that copies exactly the code,
- *    says "Copied" for two seconds and announces it to screen readers.
+ *    says "Copied" for two seconds and announces it to screen readers. It sits in a bar above
+ *    the code (div.code-bar), so it never covers a line of code, however narrow the screen.
  * 2. A region that scrolls sideways (a code block, a wide table or equation) gets tabindex=0, so a
  *    keyboard user can focus it and scroll it with the arrow keys.
+ * 3. Words in table cells stay whole: a table too wide for the screen scrolls in its own box
+ *    (the stylesheet), and its cells wrap between words only. A browser also breaks a line after
+ *    a hyphen or a dash ("cross-/entropy", "0.164–/0.175"), so each such word in a cell goes in a
+ *    span that does not wrap.
  */
 (function () {
   'use strict';
@@ -47,8 +52,37 @@
         button.textContent = 'Copy'; button.classList.remove('copied'); live.textContent = '';
       }, 2000);
     });
+    var bar = document.createElement('div');
+    bar.className = 'code-bar';
+    bar.appendChild(button);
     block.classList.add('has-copy');
-    block.appendChild(button);
+    block.insertBefore(bar, block.firstChild);
+  });
+
+  var BREAKS_INSIDE = /[-\u2010\u2012-\u2015\/]/;
+  document.querySelectorAll('.post-content td, .post-content th').forEach(function (cell) {
+    var walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT, {
+      acceptNode: function (n) {
+        return n.parentElement.closest('mjx-container, .nbjekyll-word') || !BREAKS_INSIDE.test(n.nodeValue)
+          ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+      }
+    });
+    var nodes = [];
+    for (var n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n);
+    nodes.forEach(function (node) {
+      var parts = node.nodeValue.split(/(\s+)/), fragment = document.createDocumentFragment();
+      parts.forEach(function (part) {
+        if (BREAKS_INSIDE.test(part)) {
+          var word = document.createElement('span');
+          word.className = 'nbjekyll-word';
+          word.textContent = part;
+          fragment.appendChild(word);
+        } else if (part) {
+          fragment.appendChild(document.createTextNode(part));
+        }
+      });
+      node.parentNode.replaceChild(fragment, node);
+    });
   });
 
   function markScrollable() {
