@@ -25,7 +25,8 @@ def test_post_shows_the_module_code():
     shown = {}
     for cell in nb.cells:
         if cell.cell_type == "code":
-            source = "\n".join(line for line in cell.source.splitlines() if not line.startswith("#|"))
+            source = "\n".join(line for line in cell.source.splitlines()
+                               if not line.startswith(("#|", "%")))
             shown.update(_functions(ast.parse(source)))
     missing = [name for name in module if name not in shown]
     assert not missing, f"the post does not show {missing}"
@@ -60,8 +61,72 @@ def test_training(notebook_claims):
     # "fewer than 1500 parameters", and the count the post gives: 8*9 + 8 + 10*128 + 10
     assert c["num_parameters"] < 1500
     assert c["num_parameters"] == 8 * 9 + 8 + 10 * 128 + 10
-    # "has seen each training image only a few dozen times at most"
-    assert c["epochs"] <= 50
+
+def _generated_markdown(executed) -> str:
+    return " ".join("\n".join(o["data"]["text/markdown"] for cell in executed.cells if cell.cell_type == "code"
+                              for o in cell.get("outputs", []) if "text/markdown" in o.get("data", {})).split())
+
+
+def _markdown_cells() -> str:
+    nb = nbformat.read(NOTEBOOKS / NAME, as_version=4)
+    return " ".join("\n".join(c.source for c in nb.cells if c.cell_type == "markdown").split())
+
+
+def test_the_number_of_passes_over_the_data_is_the_epochs(notebook_claims, executed_notebook):
+    """ "has seen each training image only 20 times, once per epoch", from digits_cnn.EPOCHS."""
+    import sys
+    sys.path.insert(0, str(NOTEBOOKS))
+    from digits_cnn import EPOCHS
+    assert notebook_claims(NAME)["epochs"] == EPOCHS
+    assert f"has seen each training image only {EPOCHS} times, once per epoch" in \
+        _generated_markdown(executed_notebook(NAME))
+    assert "dozen" not in _markdown_cells()
+
+
+def test_the_parity_bar_is_the_series_bar_per_precision(notebook_claims, executed_notebook):
+    import sys
+    sys.path.insert(0, str(NOTEBOOKS))
+    from digits_cnn import PARITY_BAR
+    assert notebook_claims(NAME)["parity_bar"] == PARITY_BAR == {"float64": 1e-12, "float32": 1e-5}
+    prose = _generated_markdown(executed_notebook(NAME))
+    assert "to a relative error below $10^{-12}$ in float64, where the framework allows it, and below " \
+           "$10^{-5}$ in float32" in prose
+    typed = _markdown_cells()
+    assert "10^{-6}" not in typed and "10^{-4}" not in typed
+
+
+def test_every_framework_post_is_named():
+    intro = _markdown_cells()
+    assert "the PyTorch, TensorFlow, Keras, JAX and CNTK posts train the same network" in intro
+    posts = sorted(p.name for p in NOTEBOOKS.glob("2018-04-2[4-8]-cnn-in-*.ipynb"))
+    assert [p.split("-cnn-in-")[1].removesuffix(".ipynb") for p in posts] == \
+        ["pytorch", "tensorflow", "keras", "jax", "cntk"]
+
+
+def test_figures_fit_a_phone_at_twice_the_resolution(notebook_claims, executed_notebook):
+    import base64
+    import io
+
+    from PIL import Image
+    figures = notebook_claims(NAME)["figures"]
+    pngs = [base64.b64decode(o["data"]["image/png"]) for cell in executed_notebook(NAME).cells
+            if cell.cell_type == "code" for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(pngs) == len(figures) == 2
+    for (name, fig), png in zip(figures.items(), pngs):
+        width_px = Image.open(io.BytesIO(png)).size[0]
+        assert fig["width_in"] <= 5.4 and fig["min_fontsize"] >= 10, name
+        assert width_px / fig["width_in"] == pytest.approx(2 * fig["dpi"], rel=0.02), name
+
+
+def test_code_cells_fit_80_columns_but_the_modules_docstrings():
+    """The layer code is numpy_cnn.py's, docstrings included (test_post_shows_the_module_code), so
+    its long docstrings stay; every other line a reader sees fits 80 columns."""
+    nb = nbformat.read(NOTEBOOKS / NAME, as_version=4)
+    long_lines = [line for c in nb.cells if c.cell_type == "code"
+                  and not {"remove-cell", "remove-input"} & set(c.metadata.get("tags", []))
+                  for line in c.source.splitlines()
+                  if len(line) > 80 and not line.startswith("#|") and not line.strip().startswith('"""')]
+    assert long_lines == []
 
 
 # ---------------------------------------------------------------- "like the frameworks"
