@@ -175,18 +175,6 @@ def duration(seconds):
     return f"{number(seconds)} s"
 
 
-def span(iv, unit=1.0, digits=3):
-    """'1.23 (1.20–1.31)': the median and the range of an interval."""
-    m, lo, hi = (number(iv[k] * unit, digits) for k in ("median", "low", "high"))
-    return m if lo == hi else f"{m} ({lo}–{hi})"
-
-
-def times_(iv):
-    """A ratio interval in words: '2.3× (2.1–2.5×)'."""
-    m, lo, hi = (number(iv[k], 2) for k in ("median", "low", "high"))
-    return f"{m}×" if lo == hi else f"{m}× ({lo}–{hi}×)"
-
-
 def enumeration(items):
     items = list(items)
     if len(items) <= 2:
@@ -534,7 +522,8 @@ def bounds_words(s):
     L = s["labels"]
     bd = bounds(s)
     text = (f"The lowest fitted cost per example is {duration(bd['b'])} ({L[bd['lowest']]}"
-            + (f"; tied with {names_list(s, bd['tied'])}, whose ranges overlap it" if bd["tied"] else "")
+            + (f"; tied with {names_list(s, bd['tied'])}, whose "
+               f"{'range overlaps' if len(bd['tied']) == 1 else 'ranges overlap'} its own" if bd["tied"] else "")
             + f"). It is {times(bd['over_arithmetic'])} what an example's arithmetic takes at the measured "
             f"matrix-multiply rate ({duration(bd['arithmetic'])}) and {times(bd['over_traffic'])} what its unfused "
             f"memory traffic takes at the measured copy bandwidth ({duration(bd['traffic'])}). ")
@@ -553,7 +542,7 @@ COMPILED = ("torch_compile_model", "torch_compile_step", "tf_function", "keras_t
 
 @_sentence("first_steps")
 def first_step_words(s):
-    names, L = s["contenders"], s["labels"]
+    names = s["contenders"]
     torch_names = [n for n in ("torch_compile_model", "torch_compile_step") if n in names]
     others = [n for n in ("jax_jit", "tf_function", "keras_train_on_batch") if n in names]
     cold = [s["first"][n][str(b)]["cold"] for n in torch_names for b in s["sizes"]]
@@ -603,7 +592,7 @@ def torch_fixed_words(s):
 
 @_sentence("cntk")
 def cntk_words(s):
-    L, names = s["labels"], s["contenders"]
+    names = s["contenders"]
     if "cntk_train_minibatch" not in names:
         return f"CNTK was not measured: {s['not_measured'].get('cntk_train_minibatch', 'no step file')}.", {}
     t1 = {n: measured_fixed(s, n) for n in names}
@@ -691,8 +680,8 @@ INDUCTOR_OPS = {"convolution": "the convolution", "convolution_backward": "the c
 
 
 INDUCTOR_GENERATED = {"max_pool2d": "the pooling and its gradient", "relu": "ReLU",
-                      "threshold_backward": "ReLU's gradient", "log_softmax": "the softmax and the loss",
-                      "nll_loss": "the softmax and the loss", "mul_sub": "the SGD update"}
+                      "threshold_backward": "ReLU's gradient", "log_softmax": "the softmax with the loss",
+                      "nll_loss": "the softmax with the loss", "mul_sub": "the SGD update"}
 
 
 def inductor_words(extern, generated):
