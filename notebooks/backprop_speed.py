@@ -47,7 +47,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BATCH_SIZES = (1, 32, 256, 1024)   # batch 1: the fixed cost of a step
 ORDER_SEED = 2018                  # the shuffled order of the workers in each repeat
-FULL = {"repeats": 3, "steps": 40, "warmup": 10, "peak_size": 3072, "peak_repeats": 5,
+FULL = {"repeats": 5, "steps": 40, "warmup": 10, "peak_size": 3072, "peak_repeats": 5,
         "stream_floats": 2 ** 24, "stream_repeats": 5}
 QUICK = {"repeats": 1, "steps": 5, "warmup": 2, "peak_size": 1024, "peak_repeats": 3,
          "stream_floats": 2 ** 22, "stream_repeats": 3}
