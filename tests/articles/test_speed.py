@@ -929,3 +929,12 @@ def test_the_figures_fit_a_phone(executed):
     assert len(shown) == 3
     for (width, height), meta in shown:
         assert width <= 5.4 * 200 and meta.get("width") == width // 2, (width, meta)
+
+
+def test_the_parity_claim_is_the_series_float64_bar():
+    """The conclusion's "agreed with the reference" states the bar digits_cnn.PARITY_BAR sets, not an older one."""
+    import digits_cnn
+    text = POST.read_text(encoding="utf-8")
+    stated = re.search(r"inside the series' float64 parity bar, a relative error of\s+\$+10\^\{(-\d+)\}\$+", text)
+    assert stated and 10.0 ** int(stated.group(1)) == digits_cnn.PARITY_BAR["float64"]
+    assert "one part in a million" not in text
