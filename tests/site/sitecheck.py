@@ -4,8 +4,10 @@ See conftest.py for the fixtures that use them."""
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -35,6 +37,39 @@ def require(ok: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true, so this is an error, not a skip)", pytrace=False)
     pytest.skip(reason)
+
+
+# A blog with no theme and no layouts: kramdown with MathJax maths, as a new blog's _config.yml has it.
+# Each test adds its own `exclude:` and `nbjekyll:` lines.
+BARE_BLOG_CONFIG = """\
+title: No layouts
+markdown: kramdown
+kramdown:
+  input: GFM
+  math_engine: mathjax
+  syntax_highlighter: rouge
+"""
+
+
+def start_bare_blog(source: Path, config: str) -> None:
+    """Start a bare blog in `source`: its _config.yml, and favicon.ico, which Chromium asks every site for
+    on its own (a page without layouts names no icon)."""
+    (source / "_config.yml").write_text(config, encoding="utf-8")
+    shutil.copy(REPO / "favicon.ico", source / "favicon.ico")
+
+
+# ---------------------------------------------------------------- what Jekyll's plugins published
+
+def feed_entry(feed: str, path: str) -> str:
+    """The one jekyll-feed <entry> whose page ends with `path` (e.g. "/any-theme.html")."""
+    entries = [e for e in feed.split("<entry>")[1:] if f'{path}" rel="alternate"' in e]
+    assert len(entries) == 1, f"{len(entries)} feed entries link to {path}"
+    return entries[0]
+
+
+def json_ld(html: str) -> dict:
+    """A page's jekyll-seo-tag JSON-LD."""
+    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
 
 
 # ---------------------------------------------------------------- building

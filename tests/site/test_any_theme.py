@@ -10,18 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from sitecheck import (HERE, REPO, SCREENSHOTS, SHOT_FOLDERS, Site, check_tab_groups, served,
-                       math_in_html)
+from sitecheck import (BARE_BLOG_CONFIG, HERE, REPO, SCREENSHOTS, SHOT_FOLDERS, Site, check_tab_groups,
+                       feed_entry, json_ld, math_in_html, served, start_bare_blog)
 
 NOTEBOOK = HERE / "any_theme" / "2021-04-01-any-theme.ipynb"
 POST_PATH = "/2021/04/01/any-theme.html"
-BARE_CONFIG = """\
-title: No layouts
-markdown: kramdown
-kramdown:
-  input: GFM
-  math_engine: mathjax
-  syntax_highlighter: rouge
+BARE_CONFIG = BARE_BLOG_CONFIG + """\
 exclude: [notebooks/]
 nbjekyll:
   front_matter: {}   # no layout: this blog has none
@@ -60,9 +54,7 @@ def kit_blog(request, jekyll, nbjekyll_wheel, tmp_path_factory) -> Site:
 @pytest.fixture(scope="module")
 def bare_blog(request, jekyll, tmp_path_factory) -> Site:
     source = tmp_path_factory.mktemp("bare-blog")
-    (source / "_config.yml").write_text(BARE_CONFIG, encoding="utf-8")
-    # Chromium asks every site for /favicon.ico on its own; a blog's icon is not the post's business
-    shutil.copy(REPO / "favicon.ico", source / "favicon.ico")
+    start_bare_blog(source, BARE_CONFIG)
     build_posts(source)
     assert not (source / "_layouts").exists() and not (source / "_includes").exists()
     # no search index: Pagefind indexes whole pages, and without layouts there are none (<html>, <body>)
@@ -114,19 +106,14 @@ def test_in_a_blog_made_by_init_the_post_reads_as_in_this_one(kit_blog, new_tab)
 
 def test_in_a_blog_made_by_init_feed_and_seo_say_when_the_post_was_updated(kit_blog):
     """minima's own feed and SEO tags report the time the notebook ran (the kit's plugin reads the stamp)."""
-    import json
-    import re
-
     import yaml
     executed = yaml.safe_load((kit_blog.source / "_data" / "provenance" / "any-theme.yml").read_text())["executed"]
     xmlschema = executed.replace("Z", "+00:00")
-    feed = (kit_blog.dest / "feed.xml").read_text(encoding="utf-8")
-    entry = [e for e in feed.split("<entry>")[1:] if f'{POST_PATH}" rel="alternate"' in e]
-    assert len(entry) == 1 and f"<updated>{xmlschema}</updated>" in entry[0]
-    assert "<published>2021-04-01T00:00:00+00:00</published>" in entry[0]
+    entry = feed_entry((kit_blog.dest / "feed.xml").read_text(encoding="utf-8"), POST_PATH)
+    assert f"<updated>{xmlschema}</updated>" in entry
+    assert "<published>2021-04-01T00:00:00+00:00</published>" in entry
     html = (kit_blog.dest / POST_PATH.lstrip("/")).read_text(encoding="utf-8")
-    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
-    assert ld["dateModified"] == xmlschema
+    assert json_ld(html)["dateModified"] == xmlschema
 
 
 def test_in_a_blog_with_no_layouts_the_post_still_reads(bare_blog, new_tab):

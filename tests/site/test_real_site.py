@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from sitecheck import REPO, check_post
+from sitecheck import REPO, check_post, feed_entry, json_ld
 
 POSTS = sorted(p.stem for p in (REPO / "_posts").glob("*.md"))
 NOT_PUBLISHED = ["notebooks", "tests", "nbjekyll", "docs", "_build", "build.py", "requirements.txt",
@@ -40,7 +40,6 @@ def test_posts_say_when_they_were_updated(real_site):
     """The time each post's notebook last ran (its stamp): under the date, in the feed, the SEO data
     and the sitemap, put there by the kit's _plugins/nbjekyll/last_modified.rb."""
     import datetime
-    import json
     import re
     feed = (real_site.dest / "feed.xml").read_text("utf-8")
     sitemap = (real_site.dest / "sitemap.xml").read_text("utf-8")
@@ -54,10 +53,9 @@ def test_posts_say_when_they_were_updated(real_site):
         shown = re.search(r'<span class="post-updated">Updated <time class="dt-updated" datetime="([^"]+)"'
                           r' itemprop="dateModified">([^<]+)</time>', html)
         assert shown and shown.groups() == (xmlschema, updated.strftime("%b %-d, %Y")), post.slug
-        ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+        ld = json_ld(html)
         assert ld["dateModified"] == xmlschema and ld["datePublished"].startswith(post.md.name[:10])
-        entry = [e for e in feed.split("<entry>")[1:] if f'/{post.slug}.html" rel="alternate"' in e]
-        assert len(entry) == 1 and f"<updated>{xmlschema}</updated>" in entry[0], post.slug
+        assert f"<updated>{xmlschema}</updated>" in feed_entry(feed, f"/{post.slug}.html"), post.slug
         url = re.search(r"<url>\s*<loc>[^<]*/" + re.escape(post.slug) + r"\.html</loc>\s*<lastmod>([^<]+)</lastmod>",
                         sitemap)
         assert url and url.group(1) == xmlschema, post.slug

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from sitecheck import REPO, SITE_FILES, Site, served
+from sitecheck import BARE_BLOG_CONFIG, REPO, SITE_FILES, Site, served, start_bare_blog
 
 TUTORIAL = REPO / "tests" / "build_tool" / "notebooks" / "tutorial"
 POST = REPO / "tests" / "build_tool" / "notebooks" / "tutorial_post.ipynb"
@@ -18,13 +18,7 @@ TITLES = ["First steps", "Reading data", "A chapter kept as percent text", "A ch
 PAGES = ["01-first-steps.html", "02-reading-data.html", "03-percent.html", "04-myst.html"]
 TUTORIAL_SETTING = "  tutorials:\n    tutorials:\n      source: tutorials\n      title: A small tour\n"
 COLLECTION = "collections:\n  tutorials:\n    output: true\n"
-BARE_CONFIG = """\
-title: No layouts
-markdown: kramdown
-kramdown:
-  input: GFM
-  math_engine: mathjax
-  syntax_highlighter: rouge
+BARE_CONFIG = BARE_BLOG_CONFIG + """\
 exclude: [notebooks/, tutorials/, _build/]
 nbjekyll:
   front_matter: {}   # no layout: this blog has none
@@ -79,9 +73,7 @@ def this_site_tutorial(request, jekyll, tmp_path_factory) -> Site:
 @pytest.fixture(scope="module")
 def bare_tutorial(request, jekyll, tmp_path_factory) -> Site:
     source = tmp_path_factory.mktemp("bare-tutorial")
-    (source / "_config.yml").write_text(BARE_CONFIG, encoding="utf-8")
-    # Chromium asks every site for /favicon.ico on its own (a page without layouts names no icon)
-    shutil.copy(REPO / "favicon.ico", source / "favicon.ico")
+    start_bare_blog(source, BARE_CONFIG)
     build_tutorial(source)
     return served(request, "bare-tutorial", source, search=False)
 
