@@ -9,6 +9,9 @@ from pathlib import Path
 SITE = Path(__file__).resolve().parents[2]
 POSTS = SITE / "_posts"
 TENSORS = ("conv_w", "conv_b", "dense_w", "dense_b")
+# What a framework post writes under a parity table inside its precision's bar (digits_cnn.PARITY_BAR).
+INSIDE_THE_BAR = {"float64": "inside the series' float64 bar of 1e-12.",
+                  "float32": "inside the series' float32 bar of 1e-05."}
 
 
 def post_text(notebook: str) -> str:
@@ -35,6 +38,15 @@ def markdown_tables(text: str) -> list:
 def parity_tables(text: str, dtype: str) -> list:
     """The post's parity tables for one precision (their first header cell is the dtype)."""
     return [(header, rows) for header, rows in markdown_tables(text) if header[0] == dtype]
+
+
+def assert_every_table_inside_its_bar(text: str, float64: int, float32: int) -> None:
+    """The post has `float64` and `float32` parity tables, each with the sentence under it that puts it
+    inside its precision's bar; none is outside, and the series' old single bar (1e-6) is not named."""
+    for dtype, count in (("float64", float64), ("float32", float32)):
+        assert len(parity_tables(text, dtype)) == count
+        assert text.count(INSIDE_THE_BAR[dtype]) == count
+    assert "OUTSIDE" not in text and "10^{-6}" not in text and "1e-6" not in text
 
 
 def float64_summary(text: str) -> dict:

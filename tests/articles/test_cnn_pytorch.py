@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from parity_tables import SITE, parity_tables, post_text
+from parity_tables import SITE, assert_every_table_inside_its_bar, post_text
 
 sys.path.insert(0, str(SITE / "notebooks"))
 from digits_cnn import PARITY_BAR  # noqa: E402
@@ -25,11 +25,7 @@ def test_float32_parity(notebook_claims):
 
 
 def test_parity_tables_state_the_bar_of_their_precision():
-    text = post_text(NAME)
-    assert len(parity_tables(text, "float64")) == 2 and len(parity_tables(text, "float32")) == 1
-    assert text.count("inside the series' float64 bar of 1e-12.") == 2
-    assert text.count("inside the series' float32 bar of 1e-05.") == 1
-    assert "OUTSIDE" not in text and "10^{-6}" not in text and "1e-6" not in text
+    assert_every_table_inside_its_bar(post_text(NAME), float64=2, float32=1)
 
 
 def test_backward_mechanics(notebook_claims):
