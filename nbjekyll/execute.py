@@ -29,6 +29,7 @@ from typing import Any, Callable
 from .config import Config
 from .errors import BuildInterrupted, CellError, CellFailure, NotebookError
 from .files import atomic_write
+from .kernel_pool import READY_CLIENT
 from .kernels import kernels_share, spec_manager
 from .raised import input_headline
 from .sources import SourceNotebook
@@ -289,11 +290,13 @@ class NotebookRun:
     def __init__(self, source: SourceNotebook, config: Config, settings: ExecutionSettings,
                  kernels: RunningKernels | None = None, pool: Any = None,
                  on_cell: Callable[[int, int], None] | None = None,
-                 on_retry: Callable[[str], None] | None = None):
+                 on_retry: Callable[[str], None] | None = None,
+                 on_ran: Callable[[], None] | None = None):
         self.source, self.config, self.settings = source, config, settings
         self.kernels = kernels or RunningKernels()
         self.pool = pool  # a kernel_pool.KernelPool, or None: kernels started the usual way, stopped in line
         self.on_cell, self.on_retry = on_cell, on_retry
+        self.on_ran = on_ran  # called once the last cell has run, before the build's questions to the kernel
         if pool is not None and not self.kernels.stopping:
             from jupyter_core.paths import jupyter_path  # (not jupyter_client yet: it takes a while to import)
             pool.warm(source.kernel_name, [str(kernels_share(config) / "kernels")] + jupyter_path("kernels"),
@@ -365,7 +368,7 @@ class NotebookRun:
         if self.pool is not None:
             km = self.pool.manager(self.kernel, self.specs, self.log_path)
         else:
-            km = AsyncKernelManager(kernel_name=self.kernel, kernel_spec_manager=self.specs)
+            km = AsyncKernelManager(kernel_name=self.kernel, kernel_spec_manager=self.specs, client_class=READY_CLIENT)
         client = NotebookClient(
             nb,
             km=km,
@@ -413,8 +416,10 @@ class NotebookRun:
             await client.async_execute(env=kernel_environment(config, settings), stdout=kernel.log,
                                        stderr=kernel.log)
             seconds = time.monotonic() - clock
-            files = await _files_used(client)
-            environment = await _ask_kernel(client, f"versions({imported_packages(source)!r})") or {}
+            if self.on_ran:
+                self.on_ran()
+            answers = await _ask_kernel(client, files="report()", environment=f"versions({imported_packages(source)!r})")
+            files, environment = answers["files"] or [], answers["environment"] or {}
         except Exception as exc:
             if self.kernels.stopping:
                 raise BuildInterrupted() from None
@@ -487,20 +492,19 @@ def claims_of(nb: Any) -> list[str]:
     return []
 
 
-async def _ask_kernel(client: Any, call: str) -> Any:
-    """Call the start-up profile's tracker in the kernel, once every cell has run; None if it cannot answer."""
+async def _ask_kernel(client: Any, **calls: str) -> dict[str, Any]:
+    """Call the start-up profile's tracker in the kernel, once every cell has run, in one request: for each
+    keyword, its call's answer, or None if the kernel cannot answer (another language, or no profile)."""
     msg_id = client.kc.execute("", silent=True, store_history=False,
-                               user_expressions={"answer": f"__import__('_nbjekyll_tracker').{call}"})
+                               user_expressions={key: f"__import__('_nbjekyll_tracker').{call}"
+                                                 for key, call in calls.items()})
     reply = await client.async_wait_for_reply(msg_id)
-    result = ((reply or {}).get("content", {}).get("user_expressions") or {}).get("answer", {})
-    if result.get("status") != "ok":
-        return None  # a kernel for another language, or one started without the profile
-    return json.loads(ast.literal_eval(result["data"]["text/plain"]))
-
-
-async def _files_used(client: Any) -> list[str]:
-    """Which site files the notebook imported or read."""
-    return await _ask_kernel(client, "report()") or []
+    results = (reply or {}).get("content", {}).get("user_expressions") or {}
+    answers = {}
+    for key in calls:
+        result = results.get(key) or {}
+        answers[key] = json.loads(ast.literal_eval(result["data"]["text/plain"])) if result.get("status") == "ok" else None
+    return answers
 
 
 async def _stop_kernel(client: Any, km: Any) -> None:

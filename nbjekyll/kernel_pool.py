@@ -52,6 +52,8 @@ PER_KERNEL_VARIABLES = frozenset({"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MK
 
 EXIT_POLL_SECONDS = 0.01  # how often to look whether a killed kernel has gone
 
+READY_CLIENT = "nbjekyll.kernel_client.ReadyClient"  # the kernels' client: ready without jupyter_client's 0.2 s wait
+
 LAUNCHER_ARGS = ["-m", "ipykernel_launcher", "-f"]  # what follows the interpreter in a forkable kernel's command
 
 # The fork server (written to _build/kernel/fork_server.py, so `ps` names it). It runs in the kernel's
@@ -62,6 +64,27 @@ FORK_SERVER = r'''
 import json, os, select, signal, sys
 del sys.path[0]  # this script's folder: ipykernel_launcher too imports with its own off sys.path
 from ipykernel import kernelapp  # noqa: F401 - the reason this process exists
+# What every kernel imports and works out while it initialises, whatever its notebook: done once here, each
+# fork inherits it (the kernel's debugger support imports debugpy, a twentieth of a second; the heartbeat asks
+# for the loopback address, which runs `ip addr`). Older ipykernels (CNTK's) lack some: skipped. What these
+# imports set in the environment (debugpy sets PYDEVD_USE_FRAME_EVAL) each kernel sets again over its own.
+environ_before = dict(os.environ)
+import itertools, threading
+next_thread_number = threading._counter()  # debugpy makes a Thread at import: the kernel's own threads keep
+for name in ("ipykernel.ipkernel", "ipykernel.debugger"):
+    try:
+        __import__(name)
+    except Exception:
+        pass
+try:
+    from jupyter_client.localinterfaces import localhost
+    localhost()
+    del localhost
+except Exception:
+    pass
+set_by_imports = {k: v for k, v in os.environ.items() if environ_before.get(k) != v}
+threading._counter = itertools.count(next_thread_number).__next__  # ...the names the usual launch gives them
+del name, environ_before, next_thread_number
 
 children = {}
 
@@ -138,6 +161,7 @@ def become_kernel(request):
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    os.environ.update(set_by_imports)
     argv = request["argv"]
     if hasattr(sys, "orig_argv"):
         sys.orig_argv = list(argv)
@@ -424,7 +448,7 @@ class KernelPool:
     def manager(self, kernel_name: str, kernel_spec_manager: Any, log_path: Path) -> Any:
         """An AsyncKernelManager whose kernel, if its kernelspec allows, is forked from this pool's server."""
         manager_class = _classes()
-        km = manager_class(kernel_name=kernel_name, kernel_spec_manager=kernel_spec_manager)
+        km = manager_class(kernel_name=kernel_name, kernel_spec_manager=kernel_spec_manager, client_class=READY_CLIENT)
         km.nbjekyll_pool = self
         km.nbjekyll_log = str(log_path)
         return km

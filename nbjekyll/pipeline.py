@@ -65,6 +65,7 @@ class _Job:
     run: NotebookRun | None = None  # its execution, kernel started ahead; None until then
     checked: bool = False  # converted once without outputs, so a broken link fails before it runs
     turn: _Turn | None = None  # its place among the notebooks executing, while it holds one
+    cells_ran: bool = False  # its last cell has run (see Builder.cells_ran)
 
 
 class _Turn:
@@ -183,7 +184,16 @@ class Builder:
         settings = ExecutionSettings(timeout=self.timeout_for(source.timeout), threads=job.threads)
         return NotebookRun(source, self.config, settings, kernels=self.kernels, pool=self.pool,
                            on_cell=lambda i, n: self.progress.cell(source.rel, i, n),
-                           on_retry=lambda why: self.progress.line(f"{source.rel}: warning: {why}", error=True))
+                           on_retry=lambda why: self.progress.line(f"{source.rel}: warning: {why}", error=True),
+                           on_ran=lambda: self.cells_ran(job))
+
+    def cells_ran(self, job: _Job) -> None:
+        """The notebook's last cell has run: the notebooks after it plan again before they run (it may have
+        written a file they read), and its turn goes to the next one while its kernel reports what it read."""
+        job.cells_ran = True
+        self.executions_finished += 1
+        if job.turn is not None:
+            job.turn.ran()
 
     def recall_failure(self, source: SourceNotebook, decision: Plan) -> dict | None:
         if self.options.force or self.options.retry_failed:
@@ -203,7 +213,8 @@ class Builder:
         try:
             executed = await job.run.run()
         finally:
-            self.executions_finished += 1
+            if not job.cells_ran:  # (it failed: it may have written files all the same)
+                self.executions_finished += 1
         files = (set(executed.files) | declared_dependencies(source, self.config)) - {source.rel}
         inputs = current_inputs(source, self.config, files)
         self.cache.store(source, executed.notebook, inputs, executed.provenance)

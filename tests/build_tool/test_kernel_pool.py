@@ -75,11 +75,20 @@ state = {
     "orig_argv": sys.orig_argv[:4] + sys.orig_argv[5:], "env": dict(os.environ), "cwd": os.getcwd(),
     "flags": str(sys.flags), "main": sys.modules["__main__"].__name__,
     "signals": {s.name: str(signal.getsignal(s)) for s in signal.Signals if s not in (signal.SIGKILL, signal.SIGSTOP)},
-    "fds": sorted(os.listdir("/proc/self/fd")), "threads": sorted(t.name for t in threading.enumerate()),
+    "threads": sorted(t.name for t in threading.enumerate()),
     "session leader": os.getsid(0) == os.getpid(), "stdin": os.readlink("/proc/self/fd/0").split(":")[0],
     "stdout": [sys.__stdout__.encoding, sys.__stdout__.line_buffering, sys.__stdout__.isatty()],
     "dont_write_bytecode": sys.dont_write_bytecode, "hash": hash("nbjekyll"),
 }
+def kind(fd):
+    try:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # the listing's own descriptor, closed by now
+        return None
+    return target.split(":[")[0] + (":[" + target.split(":[")[1] if target.startswith("anon_inode") else "")
+# What each open descriptor is (files by path; pipes, event fds...), sockets apart: their number is the
+# ZeroMQ connections the build's client has made so far, which depends on timing, not on how the kernel started.
+state["descriptors"] = sorted(k for k in map(kind, os.listdir("/proc/self/fd")) if k and k != "socket")
 print(json.dumps(state))
 """
 
