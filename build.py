@@ -17,7 +17,7 @@ if __name__ == "__main__" and __spec__ is not None and __spec__.name == "build":
     runpy.run_module("build", run_name="__main__", alter_sys=True)
     sys.exit(0)
 
-from nbjekyll.cli import main  # noqa: E402
+from nbjekyll.cli import exit_with, main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(default_site=Path(__file__).resolve().parent))
+    exit_with(main(default_site=Path(__file__).resolve().parent))

@@ -1,8 +1,6 @@
 """``python -m nbjekyll COMMAND …``: the same commands as the ``nbjekyll`` console script."""
-import sys
-
-from .cli import run
+from .cli import exit_with, run
 from .hints import Invocation
 
 if __name__ == "__main__":
-    sys.exit(run(invocation=Invocation("python -m nbjekyll")))
+    exit_with(run(invocation=Invocation("python -m nbjekyll")))

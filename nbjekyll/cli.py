@@ -14,6 +14,7 @@ else: anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import signal
@@ -163,4 +164,14 @@ def main(argv: list[str] | None = None, default_site: Path | None = None) -> int
 
 def console() -> None:
     """The ``nbjekyll`` console script."""
-    sys.exit(run(invocation=Invocation(os.path.basename(sys.argv[0]) or "nbjekyll")))
+    exit_with(run(invocation=Invocation(os.path.basename(sys.argv[0]) or "nbjekyll")))
+
+
+def exit_with(status: int) -> None:
+    """Exit the process with ``status`` (the command line's last step: build.py, ``python -m nbjekyll``, the
+    console script). Every object alive now is frozen out of the garbage collector first, so the interpreter's
+    shutdown does not walk them all once more (after a build has loaded jupyter_client, nbformat and jinja2,
+    that walk takes a twentieth of a second); the atexit hooks still run, and every file the command wrote
+    is closed by now."""
+    gc.freeze()
+    sys.exit(status)

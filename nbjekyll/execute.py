@@ -64,19 +64,35 @@ def _nbjekyll_track_files():
         realpath, split, islink = os.path.realpath, os.path.split, os.path.islink
         site = realpath(os.environ.get("NBJEKYLL_SITE", "/nonexistent"))
         ignored = [realpath(p) for p in os.environ.get("NBJEKYLL_IGNORE", "").split(os.pathsep) if p]
-        folders = {}
+        real_folders = {}
 
         def under_site(path):
             return path.startswith(site + os.sep) and not any(path.startswith(i + os.sep) for i in ignored)
 
-        def resolve(path):
-            # realpath, with each folder resolved once: only a file under the site, or a link, needs more
-            folder, name = split(path)
-            real = folders.get(folder)
+        def real_folder(folder):
+            # realpath of a folder, each folder on the way resolved once for all the paths (realpath
+            # itself looks at every one of them again for each path: thousands of lstat calls)
+            real = real_folders.get(folder)
             if real is None:
-                real = folders[folder] = realpath(folder)
-            path = join(real, name)
-            return realpath(path) if under_site(path) or islink(path) else path
+                parent, name = split(folder)
+                if not name or parent == folder:
+                    real = realpath(folder)
+                elif name == ".":
+                    real = real_folder(parent)
+                elif name == "..":
+                    real = split(real_folder(parent))[0]
+                else:
+                    real = join(real_folder(parent), name)
+                    if islink(real):
+                        real = realpath(real)
+                real_folders[folder] = real
+            return real
+
+        def resolve(path):
+            # realpath: the folder as above, then the file itself only if it is a link
+            folder, name = split(path)
+            path = join(real_folder(folder), name)
+            return realpath(path) if islink(path) else path
 
         read, written = set(), set()
         for path, writing in list(opened.items()):

@@ -52,6 +52,51 @@ def test_dependencies_are_recorded_in_the_post(deps_site):
     assert "module value 1" in text and "data value 1" in text
 
 
+LINKED = """\
+import os, sys
+outside = os.environ["NBJEKYLL_TEST_OUTSIDE"]
+with open(os.path.join("sub", "..", "dotdot.txt")) as handle:  # a path with '..' in it
+    print(handle.read().strip())
+with open(os.path.join(outside, "linked-folder", "..", "up.txt")) as handle:  # '..' out of a linked folder
+    print(handle.read().strip())
+with open(os.path.join(outside, "linked-folder", "in-folder.txt")) as handle:  # a folder linked into the site
+    print(handle.read().strip())
+with open(os.path.join(outside, "linked-file.txt")) as handle:  # a file linked into the site
+    print(handle.read().strip())
+sys.path.insert(0, os.path.join(outside, "linked-folder"))
+import linked_module  # a module imported through the linked folder
+print(linked_module.VALUE)
+"""
+
+
+def test_files_reached_through_links_and_dotdot_are_recorded_by_their_real_path(site, tmp_path):
+    notebooks = site.root / "notebooks"
+    (notebooks / "sub").mkdir()
+    (notebooks / "dotdot.txt").write_text("dotdot 1\n")
+    (notebooks / "up.txt").write_text("up 1\n")
+    (notebooks / "lib").mkdir()
+    (notebooks / "lib" / "in-folder.txt").write_text("in folder 1\n")
+    (notebooks / "lib" / "linked_module.py").write_text("VALUE = 'linked module 1'\n")
+    (notebooks / "target.txt").write_text("linked file 1\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "linked-folder").symlink_to(notebooks / "lib")
+    (outside / "linked-file.txt").symlink_to(notebooks / "target.txt")
+    config = site.root / "_config.yml"
+    config.write_text(config.read_text() + f"  kernel_env:\n    NBJEKYLL_TEST_OUTSIDE: {outside}\n")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Links"), nbformat.v4.new_code_cell(LINKED)]
+    nbformat.write(nb, notebooks / "2021-02-02-links.ipynb")
+    run = site.build()
+    assert run.code == 0, run.err
+    text = site.post("2021-02-02-links")
+    for path in ("notebooks/dotdot.txt", "notebooks/up.txt", "notebooks/lib/in-folder.txt", "notebooks/target.txt",
+                 "notebooks/lib/linked_module.py"):
+        assert f"    {path}: " in text
+    assert "outside" not in text.split("---")[1] and "sub/.." not in text
+
+
 def test_nothing_changed_means_no_kernel(deps_site):
     assert explain(deps_site) == f"{NOTEBOOK}: up to date"
     run = deps_site.build()
