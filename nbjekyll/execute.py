@@ -434,7 +434,8 @@ class NotebookRun:
             seconds = time.monotonic() - clock
             if self.on_ran:
                 self.on_ran()
-            answers = await _ask_kernel(client, files="report()", environment=f"versions({imported_packages(source)!r})")
+            answers = await _ask_kernel(client, files="report()",
+                                        environment=f"versions({imported_packages(source)!r})")
             files, environment = answers["files"] or [], answers["environment"] or {}
         except Exception as exc:
             if self.kernels.stopping:
@@ -519,7 +520,8 @@ async def _ask_kernel(client: Any, **calls: str) -> dict[str, Any]:
     answers = {}
     for key in calls:
         result = results.get(key) or {}
-        answers[key] = json.loads(ast.literal_eval(result["data"]["text/plain"])) if result.get("status") == "ok" else None
+        ok = result.get("status") == "ok"
+        answers[key] = json.loads(ast.literal_eval(result["data"]["text/plain"])) if ok else None
     return answers
 
 

@@ -10,7 +10,10 @@ session, the notebook's folder as working directory, the kernel's environment, t
 ``sys.argv``, its standard streams on the kernel log, fresh random state; then it runs
 ``ipykernel_launcher`` as ``__main__``. Nothing of a notebook is ever in the server, so no
 notebook sees another's variables, imports or state: each kernel still serves one notebook and
-is shut down after it.
+is shut down after it. The server also does, once, what every kernel would do the same way while it
+initialises whatever its notebook (import the debugger support, find the loopback address), and each
+kernel sets again what that did to the environment: the kernel a notebook sees is the usual one, module
+for module (tests/build_tool/test_kernel_pool.py compares them).
 
 jupyter_client drives these kernels as any other (connection files, ports, interrupts, kills):
 only the provisioner's launch step differs. A kernelspec of another shape (another language),

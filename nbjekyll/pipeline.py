@@ -70,9 +70,10 @@ class _Job:
 
 class _Turn:
     """A notebook's place among the ``jobs`` that execute at once. It is taken before the notebook's
-    kernel runs and given back as soon as the kernel has run, so that the next notebook executes while
-    this one's post is converted and written; a notebook that runs alone (``exclusive``) keeps it
-    until its post is written, so that nothing of the build competes with the next one's timings."""
+    kernel runs and given back as soon as its last cell has run (Builder.cells_ran), so that the next
+    notebook executes while this kernel reports what it read and the post is converted and written; a
+    notebook that runs alone (``exclusive``) keeps it until its post is written, so that nothing of the
+    build competes with the next one's timings."""
 
     def __init__(self, slots: asyncio.Semaphore, keep_until_written: bool):
         self.slots = slots
@@ -88,7 +89,7 @@ class _Turn:
         self.give_back()
 
     def ran(self) -> None:
-        """The notebook's kernel has run: what is left (convert, write) needs no turn."""
+        """The notebook's last cell has run: what is left (its report, convert, write) needs no turn."""
         if not self.keep_until_written:
             self.give_back()
 
