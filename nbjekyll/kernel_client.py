@@ -48,13 +48,9 @@ class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
         while True:
             request = self.kernel_info()
             reply = await self._shell_reply()
-            if reply is not None:
-                connected = await self._iopub_after(request)
-                if connected is not None:
-                    self._handle_kernel_info_reply(reply)
-                    if connected == "quiet":
-                        await self._drain_iopub()
-                    return
+            if reply is not None and await self._iopub_connected(request):
+                self._handle_kernel_info_reply(reply)
+                return
             if not await self._async_is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if deadline is not None and time.monotonic() > deadline:
@@ -67,28 +63,32 @@ class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
             return None
         return msg if msg["msg_type"] == "kernel_info_reply" else None
 
-    async def _iopub_after(self, request: str) -> str | None:
-        """"idle" when the request's idle status arrived; "quiet" when only other messages did (IOPub is
-        connected, but this kernel does not say when it is idle: drain it as jupyter_client does); None
-        when nothing arrived (IOPub not yet connected)."""
+    async def _iopub_connected(self, request: str) -> bool:
+        """Whether IOPub delivers: True once the request's idle status has arrived, or, from a kernel that does
+        not say when it is idle, once other messages have and IOPub has then been drained as jupyter_client
+        does; False when nothing arrived (IOPub not yet connected)."""
         deadline = time.monotonic() + IOPUB_CONNECT_SECONDS
         seen = False
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return "quiet" if seen else None
-            try:
-                msg = await self.iopub_channel.get_msg(timeout=left)
-            except Empty:
-                return "quiet" if seen else None
+            msg = await self._iopub_message(deadline - time.monotonic())
+            if msg is None:
+                if seen:
+                    await self._drain_iopub()
+                return seen
             seen = True
             if (msg["msg_type"] == "status" and msg["parent_header"].get("msg_id") == request
                     and msg["content"].get("execution_state") == "idle"):
-                return "idle"
+                return True
 
     async def _drain_iopub(self) -> None:
-        while True:
-            try:
-                await self.iopub_channel.get_msg(timeout=IOPUB_QUIET_SECONDS)
-            except Empty:
-                return
+        while await self._iopub_message(IOPUB_QUIET_SECONDS) is not None:
+            pass
+
+    async def _iopub_message(self, seconds: float) -> dict[str, Any] | None:
+        """The next IOPub message, or None if none comes within ``seconds``."""
+        if seconds <= 0:
+            return None
+        try:
+            return await self.iopub_channel.get_msg(timeout=seconds)
+        except Empty:
+            return None

@@ -302,8 +302,7 @@ class Builder:
             self.progress.finished(result)
             return result
         elif decision.action is Action.EXECUTE:
-            notebook, inputs, provenance = await self.execute_unless_known_to_fail(job)
-            job.turn.ran()
+            notebook, inputs, provenance = await self.execute_unless_known_to_fail(job)  # (turn given back: cells_ran)
             status = Status.BUILT
         elif not self.options.write:  # a shard: the cached run will go into its bundle
             result = Result(rel, Status.CACHED, cells, time.monotonic() - job.start, warnings)
