@@ -16,6 +16,10 @@ size (8 and 50 notebooks by default), whole processes each time:
   jcache           jupyter-cache: `jcache project execute --executor local-parallel`, 2 workers
                    (notebooks added to its project beforehand, untimed)
 
+Each time comes with the CPU time of every process the method ran (user and system, summed over the
+whole process tree). On a machine of C cores a method cannot take less than its CPU time over C: the
+report prints that floor for cold --jobs 2, and where --jobs 2 stands against it.
+
 and prints the ratios the project aims at:
 
   cold --jobs 1 / scripts      <= 1.25 (and, for information, against the scripts drawing their figures)
@@ -33,6 +37,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -132,67 +137,88 @@ def as_scripts(paths: list[Path], folder: Path, draw_figures: bool = False) -> l
     return scripts
 
 
-def timed(command: list[str], cwd: Path | None = None, env: dict | None = None, answer: str | None = None) -> float:
-    started = time.perf_counter()
+def children_cpu() -> float:
+    """CPU seconds (user and system) of every process this one has started and reaped, and theirs."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed(command: list[str], cwd: Path | None = None, env: dict | None = None, answer: str | None = None,
+          cpu: dict[str, float] | None = None, name: str = "") -> float:
+    """Wall-clock seconds of ``command``; with ``cpu``, its processes' CPU seconds go there under ``name``."""
+    cpu_before, started = children_cpu(), time.perf_counter()
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, input=answer)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"failed: {' '.join(command)}\n{result.stdout}\n{result.stderr}")
+    if cpu is not None:
+        cpu[name] = children_cpu() - cpu_before
     return elapsed
 
 
-def build(site: Path, *args: str) -> float:
-    return timed([sys.executable, str(ROOT / "build.py"), "--site", str(site), *args])
+def build(site: Path, *args: str, cpu: dict[str, float] | None = None, name: str = "") -> float:
+    return timed([sys.executable, str(ROOT / "build.py"), "--site", str(site), *args], cpu=cpu, name=name)
 
 
-def run_scripts(scripts: list[Path]) -> float:
+def run_scripts(scripts: list[Path], cpu: dict[str, float], name: str) -> float:
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    started = time.perf_counter()
+    cpu_before, started = children_cpu(), time.perf_counter()
     for script in scripts:
         result = subprocess.run([sys.executable, str(script)], cwd=script.parent, capture_output=True, text=True,
                                 env=env)
         if result.returncode != 0:
             sys.exit(f"failed: {script}\n{result.stderr}")
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    cpu[name] = children_cpu() - cpu_before
+    return elapsed
 
 
 JCACHE = ("import os, sys; os.cpu_count = lambda: {workers}  # its pool has one worker per core: make it {workers}\n"
           "from jupyter_cache.cli.commands.cmd_main import jcache; sys.argv[0] = 'jcache'; sys.exit(jcache())")
 
 
-def jcache(notebooks: list[Path], cache: Path) -> float:
+def jcache(notebooks: list[Path], cache: Path, cpu: dict[str, float], name: str) -> float:
     command = [sys.executable, "-c", JCACHE.format(workers=JCACHE_WORKERS)]
     env = {**os.environ, "JUPYTERCACHE": str(cache)}
     # untimed: creating its cache (it asks first) and registering the notebooks, no execution
     timed(command + ["notebook", "add", *map(str, notebooks)], env=env, answer="y\n")
-    return timed(command + ["project", "execute", "--executor", "local-parallel", "--timeout", "600"], env=env)
+    return timed(command + ["project", "execute", "--executor", "local-parallel", "--timeout", "600"], env=env,
+                 cpu=cpu, name=name)
 
 
-def measure(tmp: Path, count: int, seconds: float, repeats: int) -> dict[str, float]:
+def measure(tmp: Path, count: int, seconds: float, repeats: int) -> tuple[dict[str, float], dict[str, float]]:
     """Each method on its own fresh copy of the site, in turn; with ``repeats``, round after round, the best kept
-    (on a machine shared with other work, the least disturbed run is the closest to the method's own cost)."""
+    (on a machine shared with other work, the least disturbed run is the closest to the method's own cost).
+    Returns the times and, for each, the CPU seconds of the run kept."""
     tmp.mkdir()
     paths = make_site(tmp / "original", count, seconds)
     scripts = as_scripts(paths, tmp / "scripts")
     drawing = as_scripts(paths, tmp / "scripts-drawing", draw_figures=True)
     best: dict[str, float] = {}
+    best_cpu: dict[str, float] = {}
     for round_ in range(repeats):
         def fresh(name: str) -> Path:
             copy = tmp / f"{name}-{round_}"
             shutil.copytree(tmp / "original", copy)
             return copy
-        times = {"scripts": run_scripts(scripts), SCRIPTS_DRAWING: run_scripts(drawing)}
-        times["cold --jobs 1"] = build(fresh("jobs1"), "--jobs", "1")
-        times["cold --jobs 2"] = build(fresh("jobs2"), "--jobs", "2")
+        cpu: dict[str, float] = {}
+        times = {"scripts": run_scripts(scripts, cpu, "scripts"),
+                 SCRIPTS_DRAWING: run_scripts(drawing, cpu, SCRIPTS_DRAWING)}
+        for jobs in ("1", "2"):
+            name = f"cold --jobs {jobs}"
+            times[name] = build(fresh(f"jobs{jobs}"), "--jobs", jobs, cpu=cpu, name=name)
         nbconvert_in = fresh("nbconvert") / "notebooks"
         times["nbconvert"] = timed([sys.executable, "-m", "jupyter", "nbconvert", "--to", "markdown", "--execute",
                                     "--output-dir", str(tmp / f"nbconvert-out-{round_}"),
-                                    *[str(nbconvert_in / p.name) for p in paths]], cwd=nbconvert_in)
+                                    *[str(nbconvert_in / p.name) for p in paths]], cwd=nbconvert_in,
+                                   cpu=cpu, name="nbconvert")
         jcache_in = fresh("jcache") / "notebooks"
-        times[f"jcache, {JCACHE_WORKERS} workers"] = jcache([jcache_in / p.name for p in paths],
-                                                          tmp / f"jcache-{round_}")
-        best = {name: min(value, best.get(name, value)) for name, value in times.items()}
-    return best
+        name = f"jcache, {JCACHE_WORKERS} workers"
+        times[name] = jcache([jcache_in / p.name for p in paths], tmp / f"jcache-{round_}", cpu, name)
+        for name, value in times.items():
+            if value < best.get(name, float("inf")):
+                best[name], best_cpu[name] = value, cpu[name]
+    return best, best_cpu
 
 
 def incremental(site: Path, paths_folder: Path) -> dict[str, float]:
@@ -223,17 +249,23 @@ def main() -> None:
           f"(numpy and matplotlib imported in each); best of {args.repeats} round{'s' if args.repeats > 1 else ''}\n")
     with tempfile.TemporaryDirectory(prefix="nbjekyll-bench-") as tmp:
         for index, count in enumerate(args.sizes):
-            times = measure(Path(tmp) / str(count), count, args.work_seconds, args.repeats)
+            times, cpu = measure(Path(tmp) / str(count), count, args.work_seconds, args.repeats)
             built = Path(tmp) / str(count) / "jobs1-0"  # the first cold --jobs 1 build: the rebuilds start from it
             extra = incremental(built, built / "notebooks") if index == 0 else {}
-            report(count, times, extra)
+            report(count, times, cpu, extra)
 
 
-def report(count: int, times: dict[str, float], extra: dict[str, float]) -> None:
+def report(count: int, times: dict[str, float], cpu: dict[str, float], extra: dict[str, float]) -> None:
     jcache_name = f"jcache, {JCACHE_WORKERS} workers"
-    print(f"{count} notebooks (seconds, whole processes)")
+    cores = os.cpu_count() or 1
+    print(f"{count} notebooks (seconds, whole processes; CPU: all their processes, user and system)")
+    print(f"  {'':<28} {'wall':>8}   {'a notebook':>10}   {'CPU':>6}")
     for name, value in times.items():
-        print(f"  {name:<28} {value:>8.2f}   {value / count:6.3f} a notebook")
+        print(f"  {name:<28} {value:>8.2f}   {value / count:10.3f}   {cpu[name]:6.2f}")
+    floor = cpu["cold --jobs 2"] / cores
+    print(f"  cold --jobs 2 can take no less than its CPU over {cores} cores: {floor:.2f} s, which is "
+          f"{floor / times['cold --jobs 1']:.3f} of cold --jobs 1; it took {times['cold --jobs 2'] / floor:.3f} "
+          f"times that floor")
     rows = [("cold --jobs 1 / scripts", "cold --jobs 1", "scripts", "<= 1.25"),
             (f"cold --jobs 1 / {SCRIPTS_DRAWING}", "cold --jobs 1", SCRIPTS_DRAWING, "(the same work)"),
             ("cold --jobs 1 / nbconvert", "cold --jobs 1", "nbconvert", "<= 0.6"),
