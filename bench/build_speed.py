@@ -18,7 +18,9 @@ size (8 and 50 notebooks by default), whole processes each time:
 
 Each time comes with the CPU time of every process the method ran (user and system, summed over the
 whole process tree). On a machine of C cores a method cannot take less than its CPU time over C: the
-report prints that floor for cold --jobs 2, and where --jobs 2 stands against it.
+report prints that floor for cold --jobs 2, and where --jobs 2 stands against it. With --repeats,
+each method's fastest round is kept and its slowest printed beside it: how far the machine's other
+load moved the figures.
 
 and prints the ratios the project aims at:
 
@@ -186,16 +188,19 @@ def jcache(notebooks: list[Path], cache: Path, cpu: dict[str, float], name: str)
                  cpu=cpu, name=name)
 
 
-def measure(tmp: Path, count: int, seconds: float, repeats: int) -> tuple[dict[str, float], dict[str, float]]:
+def measure(tmp: Path, count: int, seconds: float,
+            repeats: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """Each method on its own fresh copy of the site, in turn; with ``repeats``, round after round, the best kept
     (on a machine shared with other work, the least disturbed run is the closest to the method's own cost).
-    Returns the times and, for each, the CPU seconds of the run kept."""
+    Returns the times kept, the CPU seconds of each run kept, and each method's slowest round (how much the
+    machine disturbed the runs)."""
     tmp.mkdir()
     paths = make_site(tmp / "original", count, seconds)
     scripts = as_scripts(paths, tmp / "scripts")
     drawing = as_scripts(paths, tmp / "scripts-drawing", draw_figures=True)
     best: dict[str, float] = {}
     best_cpu: dict[str, float] = {}
+    slowest: dict[str, float] = {}
     for round_ in range(repeats):
         def fresh(name: str) -> Path:
             copy = tmp / f"{name}-{round_}"
@@ -218,7 +223,8 @@ def measure(tmp: Path, count: int, seconds: float, repeats: int) -> tuple[dict[s
         for name, value in times.items():
             if value < best.get(name, float("inf")):
                 best[name], best_cpu[name] = value, cpu[name]
-    return best, best_cpu
+            slowest[name] = max(value, slowest.get(name, value))
+    return best, best_cpu, slowest
 
 
 def incremental(site: Path, paths_folder: Path) -> dict[str, float]:
@@ -249,19 +255,20 @@ def main() -> None:
           f"(numpy and matplotlib imported in each); best of {args.repeats} round{'s' if args.repeats > 1 else ''}\n")
     with tempfile.TemporaryDirectory(prefix="nbjekyll-bench-") as tmp:
         for index, count in enumerate(args.sizes):
-            times, cpu = measure(Path(tmp) / str(count), count, args.work_seconds, args.repeats)
+            times, cpu, slowest = measure(Path(tmp) / str(count), count, args.work_seconds, args.repeats)
             built = Path(tmp) / str(count) / "jobs1-0"  # the first cold --jobs 1 build: the rebuilds start from it
             extra = incremental(built, built / "notebooks") if index == 0 else {}
-            report(count, times, cpu, extra)
+            report(count, times, cpu, slowest, extra)
 
 
-def report(count: int, times: dict[str, float], cpu: dict[str, float], extra: dict[str, float]) -> None:
+def report(count: int, times: dict[str, float], cpu: dict[str, float], slowest: dict[str, float],
+           extra: dict[str, float]) -> None:
     jcache_name = f"jcache, {JCACHE_WORKERS} workers"
     cores = os.cpu_count() or 1
     print(f"{count} notebooks (seconds, whole processes; CPU: all their processes, user and system)")
-    print(f"  {'':<28} {'wall':>8}   {'a notebook':>10}   {'CPU':>6}")
+    print(f"  {'':<28} {'wall':>8}   {'a notebook':>10}   {'CPU':>6}   {'slowest round':>13}")
     for name, value in times.items():
-        print(f"  {name:<28} {value:>8.2f}   {value / count:10.3f}   {cpu[name]:6.2f}")
+        print(f"  {name:<28} {value:>8.2f}   {value / count:10.3f}   {cpu[name]:6.2f}   {slowest[name]:13.2f}")
     floor = cpu["cold --jobs 2"] / cores
     print(f"  cold --jobs 2 can take no less than its CPU over {cores} cores: {floor:.2f} s, which is "
           f"{floor / times['cold --jobs 1']:.3f} of cold --jobs 1; it took {times['cold --jobs 2'] / floor:.3f} "
