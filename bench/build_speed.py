@@ -45,7 +45,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
@@ -139,106 +141,105 @@ def as_scripts(paths: list[Path], folder: Path, draw_figures: bool = False) -> l
     return scripts
 
 
+@dataclass(frozen=True)
+class Run:
+    """One measured run of a method."""
+    wall: float  # seconds, start to end
+    cpu: float  # CPU seconds (user and system) of every process it started, and theirs
+
+
+def run_checked(command: list[str], cwd: Path | None = None, env: dict | None = None,
+                answer: str | None = None) -> None:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, input=answer)
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{result.stdout}\n{result.stderr}")
+
+
 def children_cpu() -> float:
     """CPU seconds (user and system) of every process this one has started and reaped, and theirs."""
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
 
 
-def timed(command: list[str], cwd: Path | None = None, env: dict | None = None, answer: str | None = None,
-          cpu: dict[str, float] | None = None, name: str = "") -> float:
-    """Wall-clock seconds of ``command``; with ``cpu``, its processes' CPU seconds go there under ``name``."""
+def measured(work: Callable[[], None]) -> Run:
     cpu_before, started = children_cpu(), time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, input=answer)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{result.stdout}\n{result.stderr}")
-    if cpu is not None:
-        cpu[name] = children_cpu() - cpu_before
-    return elapsed
+    work()
+    return Run(time.perf_counter() - started, children_cpu() - cpu_before)
 
 
-def build(site: Path, *args: str, cpu: dict[str, float] | None = None, name: str = "") -> float:
-    return timed([sys.executable, str(ROOT / "build.py"), "--site", str(site), *args], cpu=cpu, name=name)
+def timed(command: list[str], cwd: Path | None = None, env: dict | None = None) -> Run:
+    return measured(lambda: run_checked(command, cwd=cwd, env=env))
 
 
-def run_scripts(scripts: list[Path], cpu: dict[str, float], name: str) -> float:
+def build(site: Path, *args: str) -> Run:
+    return timed([sys.executable, str(ROOT / "build.py"), "--site", str(site), *args])
+
+
+def run_scripts(scripts: list[Path]) -> Run:
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    cpu_before, started = children_cpu(), time.perf_counter()
-    for script in scripts:
-        result = subprocess.run([sys.executable, str(script)], cwd=script.parent, capture_output=True, text=True,
-                                env=env)
-        if result.returncode != 0:
-            sys.exit(f"failed: {script}\n{result.stderr}")
-    elapsed = time.perf_counter() - started
-    cpu[name] = children_cpu() - cpu_before
-    return elapsed
+
+    def run_all() -> None:
+        for script in scripts:
+            run_checked([sys.executable, str(script)], cwd=script.parent, env=env)
+    return measured(run_all)
 
 
 JCACHE = ("import os, sys; os.cpu_count = lambda: {workers}  # its pool has one worker per core: make it {workers}\n"
           "from jupyter_cache.cli.commands.cmd_main import jcache; sys.argv[0] = 'jcache'; sys.exit(jcache())")
 
 
-def jcache(notebooks: list[Path], cache: Path, cpu: dict[str, float], name: str) -> float:
+def jcache(notebooks: list[Path], cache: Path) -> Run:
     command = [sys.executable, "-c", JCACHE.format(workers=JCACHE_WORKERS)]
     env = {**os.environ, "JUPYTERCACHE": str(cache)}
     # untimed: creating its cache (it asks first) and registering the notebooks, no execution
-    timed(command + ["notebook", "add", *map(str, notebooks)], env=env, answer="y\n")
-    return timed(command + ["project", "execute", "--executor", "local-parallel", "--timeout", "600"], env=env,
-                 cpu=cpu, name=name)
+    run_checked(command + ["notebook", "add", *map(str, notebooks)], env=env, answer="y\n")
+    return timed(command + ["project", "execute", "--executor", "local-parallel", "--timeout", "600"], env=env)
 
 
-def measure(tmp: Path, count: int, seconds: float,
-            repeats: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-    """Each method on its own fresh copy of the site, in turn; with ``repeats``, round after round, the best kept
-    (on a machine shared with other work, the least disturbed run is the closest to the method's own cost).
-    Returns the times kept, the CPU seconds of each run kept, and each method's slowest round (how much the
-    machine disturbed the runs)."""
+def measure(tmp: Path, count: int, seconds: float, repeats: int) -> tuple[dict[str, Run], dict[str, float]]:
+    """Each method on its own fresh copy of the site, in turn; with ``repeats``, round after round, the fastest
+    kept (on a machine shared with other work, the least disturbed run is the closest to the method's own cost).
+    Returns each method's fastest run, and its slowest round's seconds (how much the machine disturbed the runs)."""
     tmp.mkdir()
     paths = make_site(tmp / "original", count, seconds)
     scripts = as_scripts(paths, tmp / "scripts")
     drawing = as_scripts(paths, tmp / "scripts-drawing", draw_figures=True)
-    best: dict[str, float] = {}
-    best_cpu: dict[str, float] = {}
+    fastest: dict[str, Run] = {}
     slowest: dict[str, float] = {}
     for round_ in range(repeats):
         def fresh(name: str) -> Path:
             copy = tmp / f"{name}-{round_}"
             shutil.copytree(tmp / "original", copy)
             return copy
-        cpu: dict[str, float] = {}
-        times = {"scripts": run_scripts(scripts, cpu, "scripts"),
-                 SCRIPTS_DRAWING: run_scripts(drawing, cpu, SCRIPTS_DRAWING)}
-        for jobs in ("1", "2"):
-            name = f"cold --jobs {jobs}"
-            times[name] = build(fresh(f"jobs{jobs}"), "--jobs", jobs, cpu=cpu, name=name)
+        runs = {"scripts": run_scripts(scripts), SCRIPTS_DRAWING: run_scripts(drawing)}
+        runs["cold --jobs 1"] = build(fresh("jobs1"), "--jobs", "1")
+        runs["cold --jobs 2"] = build(fresh("jobs2"), "--jobs", "2")
         nbconvert_in = fresh("nbconvert") / "notebooks"
-        times["nbconvert"] = timed([sys.executable, "-m", "jupyter", "nbconvert", "--to", "markdown", "--execute",
-                                    "--output-dir", str(tmp / f"nbconvert-out-{round_}"),
-                                    *[str(nbconvert_in / p.name) for p in paths]], cwd=nbconvert_in,
-                                   cpu=cpu, name="nbconvert")
+        runs["nbconvert"] = timed([sys.executable, "-m", "jupyter", "nbconvert", "--to", "markdown", "--execute",
+                                   "--output-dir", str(tmp / f"nbconvert-out-{round_}"),
+                                   *[str(nbconvert_in / p.name) for p in paths]], cwd=nbconvert_in)
         jcache_in = fresh("jcache") / "notebooks"
-        name = f"jcache, {JCACHE_WORKERS} workers"
-        times[name] = jcache([jcache_in / p.name for p in paths], tmp / f"jcache-{round_}", cpu, name)
-        for name, value in times.items():
-            if value < best.get(name, float("inf")):
-                best[name], best_cpu[name] = value, cpu[name]
-            slowest[name] = max(value, slowest.get(name, value))
-    return best, best_cpu, slowest
+        runs[f"jcache, {JCACHE_WORKERS} workers"] = jcache([jcache_in / p.name for p in paths],
+                                                           tmp / f"jcache-{round_}")
+        for name, run in runs.items():
+            if name not in fastest or run.wall < fastest[name].wall:
+                fastest[name] = run
+            slowest[name] = max(run.wall, slowest.get(name, run.wall))
+    return fastest, slowest
 
 
 def incremental(site: Path, paths_folder: Path) -> dict[str, float]:
     """The rebuilds after the cold build of ``site``: nothing changed, a Markdown edit, a code edit; --check."""
     first = sorted(paths_folder.glob("*.ipynb"))[0]
-    times = {"no-op rebuild": build(site)}
+    times = {"no-op rebuild": build(site).wall}
     nb = nbformat.read(first, as_version=4)
     nb.cells[3].source += " Edited."
     nbformat.write(nb, first)
-    times["Markdown edit rebuild"] = build(site)
+    times["Markdown edit rebuild"] = build(site).wall
     nb.cells[1].source = nb.cells[1].source.replace("largest frequency bin", "peak at bin")
     nbformat.write(nb, first)
-    times["code edit rebuild"] = build(site)
-    times["--check (best of 3)"] = min(build(site, "--check") for _ in range(3))
+    times["code edit rebuild"] = build(site).wall
+    times["--check (best of 3)"] = min(build(site, "--check").wall for _ in range(3))
     return times
 
 
@@ -255,21 +256,21 @@ def main() -> None:
           f"(numpy and matplotlib imported in each); best of {args.repeats} round{'s' if args.repeats > 1 else ''}\n")
     with tempfile.TemporaryDirectory(prefix="nbjekyll-bench-") as tmp:
         for index, count in enumerate(args.sizes):
-            times, cpu, slowest = measure(Path(tmp) / str(count), count, args.work_seconds, args.repeats)
+            runs, slowest = measure(Path(tmp) / str(count), count, args.work_seconds, args.repeats)
             built = Path(tmp) / str(count) / "jobs1-0"  # the first cold --jobs 1 build: the rebuilds start from it
             extra = incremental(built, built / "notebooks") if index == 0 else {}
-            report(count, times, cpu, slowest, extra)
+            report(count, runs, slowest, extra)
 
 
-def report(count: int, times: dict[str, float], cpu: dict[str, float], slowest: dict[str, float],
-           extra: dict[str, float]) -> None:
+def report(count: int, runs: dict[str, Run], slowest: dict[str, float], extra: dict[str, float]) -> None:
     jcache_name = f"jcache, {JCACHE_WORKERS} workers"
     cores = os.cpu_count() or 1
     print(f"{count} notebooks (seconds, whole processes; CPU: all their processes, user and system)")
     print(f"  {'':<28} {'wall':>8}   {'a notebook':>10}   {'CPU':>6}   {'slowest round':>13}")
-    for name, value in times.items():
-        print(f"  {name:<28} {value:>8.2f}   {value / count:10.3f}   {cpu[name]:6.2f}   {slowest[name]:13.2f}")
-    floor = cpu["cold --jobs 2"] / cores
+    times = {name: run.wall for name, run in runs.items()}
+    for name, run in runs.items():
+        print(f"  {name:<28} {run.wall:>8.2f}   {run.wall / count:10.3f}   {run.cpu:6.2f}   {slowest[name]:13.2f}")
+    floor = runs["cold --jobs 2"].cpu / cores
     print(f"  cold --jobs 2 can take no less than its CPU over {cores} cores: {floor:.2f} s, which is "
           f"{floor / times['cold --jobs 1']:.3f} of cold --jobs 1; it took {times['cold --jobs 2'] / floor:.3f} "
           f"times that floor")
